@@ -1,0 +1,53 @@
+package chat
+
+import "context"
+
+// EventKind tells what an Event announces.
+type EventKind string
+
+const (
+	// EventMessage announces a stored message.
+	EventMessage EventKind = "message"
+)
+
+// Event is what the service publishes through the Broker for live
+// connections to show. It is plain data so that a broker can carry it
+// between instances.
+type Event struct {
+	// Kind says which of the fields below is set.
+	Kind EventKind `json:"kind"`
+	// Room is the room the event belongs to.
+	Room int64 `json:"room"`
+	// Message is set for EventMessage.
+	Message *Message `json:"message,omitempty"`
+}
+
+// Broker carries events from the instance that produced them to the hub
+// of every instance, itself included. Delivery is at most once and may
+// reorder events; the hub restores the order from Message.Seq and fills
+// any gap from the Store, so a Broker need not be reliable.
+type Broker interface {
+	// Publish sends ev to every subscriber.
+	Publish(ctx context.Context, ev Event) error
+}
+
+// Sink receives the events a Broker delivers. The hub implements it.
+type Sink interface {
+	// Deliver hands over one event. It must not block for long: brokers
+	// call it on their receiving path.
+	Deliver(ev Event)
+}
+
+// Presence is who is online in a room, and what changed.
+type Presence struct {
+	// Room is the room concerned.
+	Room int64
+	// Change is the person who joined or left, with Joined telling which;
+	// a zero Change.ID means nothing changed (a snapshot).
+	Change User
+	// Joined is true when Change opened their first connection to the
+	// room, false when their last one closed.
+	Joined bool
+	// Online lists the people connected to the room, ordered by name.
+	Online []User
+}

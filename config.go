@@ -1,0 +1,124 @@
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// config is hxchat's configuration. Every field has a flag and an
+// environment variable; the flag wins. The zero value of a field is
+// never used: parseConfig fills the defaults documented here.
+type config struct {
+	// Addr is the address to listen on (default ":8080").
+	Addr string
+	// DB is a SQLite file path (default "hxchat.db") or a postgres:// URL.
+	DB string
+	// Redis is the Redis URL for fan-out across instances; empty means a
+	// single instance.
+	Redis string
+	// Origins are the extra origins whose pages may open websockets;
+	// the server's own origin is always allowed.
+	Origins []string
+	// Secret signs identity cookies; empty means a key generated on the
+	// first start and kept in the database.
+	Secret string
+	// MsgRate and MsgBurst limit how fast one connection may send (per
+	// second, and at once).
+	MsgRate  float64
+	MsgBurst int
+	// StaticDir serves /static from a directory instead of the embedded
+	// files, for working on the CSS.
+	StaticDir string
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// option is one setting: its flag, its environment variable and its
+// default.
+type option struct {
+	flag, env, def, usage string
+	set                   func(c *config, v string) error
+}
+
+var options = []option{
+	{"addr", "HXCHAT_ADDR", ":8080", "address to listen on", func(c *config, v string) error { c.Addr = v; return nil }},
+	{"db", "HXCHAT_DB", "hxchat.db", "SQLite file, or a postgres:// URL", func(c *config, v string) error { c.DB = v; return nil }},
+	{"redis", "HXCHAT_REDIS_URL", "", "Redis URL for several instances (empty: one instance)", func(c *config, v string) error { c.Redis = v; return nil }},
+	{"origins", "HXCHAT_ALLOWED_ORIGINS", "", "comma-separated origins allowed to open websockets besides the server's own", func(c *config, v string) error {
+		c.Origins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.Origins = append(c.Origins, o)
+			}
+		}
+		return nil
+	}},
+	{"secret", "HXCHAT_SECRET", "", "cookie signing key, at least 32 characters (empty: generated and kept in the database)", func(c *config, v string) error {
+		if v != "" && len(v) < 32 {
+			return fmt.Errorf("the secret must be at least 32 characters")
+		}
+		c.Secret = v
+		return nil
+	}},
+	{"msg-rate", "HXCHAT_MSG_RATE", "5", "messages per second one connection may send", func(c *config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("want a positive number, got %q", v)
+		}
+		c.MsgRate = f
+		return nil
+	}},
+	{"msg-burst", "HXCHAT_MSG_BURST", "10", "messages one connection may send at once", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive whole number, got %q", v)
+		}
+		c.MsgBurst = n
+		return nil
+	}},
+	{"static-dir", "HXCHAT_STATIC_DIR", "", "serve /static from this directory instead of the built-in files (for designers)", func(c *config, v string) error { c.StaticDir = v; return nil }},
+	{"log-level", "HXCHAT_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+}
+
+// parseConfig reads the configuration from the defaults, then the
+// environment, then args. -h prints every flag with its variable.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("hxchat", flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, o := range options {
+		value := o.def
+		if v := getenv(o.env); v != "" {
+			value = v
+		}
+		if err := o.set(&c, value); err != nil {
+			return c, fmt.Errorf("%s: %w", o.env, err)
+		}
+		fs.Func(o.flag, fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def), func(v string) error {
+			return o.set(&c, v)
+		})
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: hxchat [flags]\n\nhxchat serves a group chat. Every flag can also be set by its environment variable.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c, nil
+}
+
+// randomKey makes a new 32-byte signing key.
+func randomKey() ([]byte, error) {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	return b, err
+}

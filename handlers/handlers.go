@@ -1,0 +1,270 @@
+// Package handlers is hxchat's HTTP surface: Echo routes for the pages,
+// the forms and the websocket endpoint. Handlers are thin: they read the
+// request, call chat.Service, and render a views component.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"hxchat/chat"
+	"hxchat/hub"
+	"hxchat/static"
+	"hxchat/views"
+)
+
+// Config is what the handlers need besides the service and the hub.
+type Config struct {
+	// Secret signs the identity cookie; at least 32 bytes.
+	Secret []byte
+	// AllowedOrigins lists the origins ("https://chat.example.com") whose
+	// pages may open websockets besides the server's own.
+	AllowedOrigins []string
+	// Token returns a new, unguessable form token (default: 16 random
+	// bytes, base64url).
+	Token func() string
+	// Ready are the dependencies /readyz checks, in the order it lists
+	// them.
+	Ready []Check
+	// Metrics serves /metrics; nil leaves the route out.
+	Metrics http.Handler
+	// StaticDir, when set, serves /static from this directory instead of
+	// the embedded files, so that rebuilt CSS shows without a restart.
+	StaticDir string
+	// PageSize is how many messages a page shows (default 50).
+	PageSize int
+}
+
+// Check is one dependency that /readyz reports on.
+type Check struct {
+	// Name is how /readyz lists the dependency ("store", "broker").
+	Name string
+	// Ping returns nil when the dependency works.
+	Ping func(context.Context) error
+}
+
+// Handler serves hxchat over HTTP.
+type Handler struct {
+	log     *slog.Logger
+	svc     *chat.Service
+	hub     *hub.Hub
+	cfg     Config
+	cookies *identity
+}
+
+// New returns the handlers for svc and hub.
+func New(log *slog.Logger, svc *chat.Service, h *hub.Hub, cfg Config) (*Handler, error) {
+	if cfg.Token == nil {
+		cfg.Token = randomToken
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 50
+	}
+	id, err := newIdentity(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{log: log, svc: svc, hub: h, cfg: cfg, cookies: id}, nil
+}
+
+// contentSecurityPolicy allows only the server's own scripts, styles and
+// sockets: no inline script, no eval.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// Register installs the middleware, the error handler and every route on
+// e.
+func (h *Handler) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = h.handleError
+	e.Use(
+		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+			LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogError: true,
+			HandleError: true,
+			LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+				level := slog.LevelInfo
+				if v.Status >= 500 {
+					level = slog.LevelError
+				}
+				h.log.LogAttrs(c.Request().Context(), level, "request",
+					slog.String("method", v.Method), slog.String("uri", v.URI),
+					slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+				return nil
+			},
+		}),
+		middleware.Recover(),
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection:         "0",
+			ContentTypeNosniff:    "nosniff",
+			XFrameOptions:         "DENY",
+			ReferrerPolicy:        "same-origin",
+			ContentSecurityPolicy: contentSecurityPolicy,
+		}),
+	)
+
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	if h.cfg.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(h.cfg.Metrics))
+	}
+	if h.cfg.StaticDir != "" {
+		e.Static("/static", h.cfg.StaticDir)
+	} else {
+		e.StaticFS("/static", static.FS)
+	}
+
+	app := e.Group("",
+		middleware.CSRFWithConfig(middleware.CSRFConfig{
+			TokenLookup:    "form:_csrf",
+			CookieName:     "hxchat_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSameSite: http.SameSiteLaxMode,
+		}),
+		h.identify,
+	)
+	app.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/chat/rooms") })
+	app.GET("/chat/rooms", h.rooms)
+	app.POST("/chat/rooms", h.createRoom)
+	app.GET("/chat/rooms/:id", h.room)
+	app.GET("/chat/rooms/:id/messages", h.older)
+	app.POST("/me/name", h.rename)
+	app.GET("/ws/chat", h.socket)
+}
+
+// render writes component with status, rendering into a buffer first so
+// that a failed render becomes a clean 500 instead of half a page.
+func render(c echo.Context, status int, component templ.Component) error {
+	var buf bytes.Buffer
+	if err := component.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// handleError renders the error page for any failed request and logs
+// only what is the server's fault.
+func (h *Handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, heading, msg := http.StatusInternalServerError, "Something went wrong", chat.ErrorMessage(err)
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		heading = http.StatusText(status)
+		msg = errorText(status, he)
+	case chat.ErrorCode(err) != chat.Internal:
+		status = statusOf(chat.ErrorCode(err))
+		heading = http.StatusText(status)
+	}
+	if status == http.StatusNotFound {
+		heading = "Not found"
+	}
+	if status >= 500 {
+		h.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+	}
+	page := views.ErrorPage{Layout: h.layout(c, heading), Status: status, Heading: heading, Message: msg}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if rerr := render(c, status, views.Error(page)); rerr != nil {
+		h.log.Error("render error page", "err", rerr)
+		_ = c.String(status, msg)
+	}
+}
+
+// errorText is the sentence an error page shows for an Echo error.
+func errorText(status int, he *echo.HTTPError) string {
+	switch status {
+	case http.StatusNotFound:
+		return "There is no page at this address. The room may have been mistyped."
+	case http.StatusForbidden:
+		return "This request was refused. Reload the page and try again."
+	case http.StatusMethodNotAllowed:
+		return "This address does not accept that kind of request."
+	}
+	if status < 500 {
+		if s, ok := he.Message.(string); ok {
+			return s
+		}
+	}
+	return "Something went wrong on our side. Please try again."
+}
+
+// statusOf maps a domain error code to an HTTP status.
+func statusOf(code chat.Code) int {
+	switch code {
+	case chat.Invalid:
+		return http.StatusUnprocessableEntity
+	case chat.Conflict:
+		return http.StatusConflict
+	case chat.NotFound:
+		return http.StatusNotFound
+	case chat.Forbidden:
+		return http.StatusForbidden
+	case chat.TooMany:
+		return http.StatusTooManyRequests
+	case chat.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// layout fills what every page needs.
+func (h *Handler) layout(c echo.Context, title string) views.Layout {
+	u, _ := c.Get(userKey).(chat.User)
+	csrf, _ := c.Get("csrf").(string)
+	return views.Layout{Title: title, Me: u, CSRF: csrf}
+}
+
+// isHTMX reports whether htmx sent the request.
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+// idParam parses the :id path parameter; anything but a positive number
+// is a room that does not exist.
+func idParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, chat.Errorf(chat.NotFound, "No such room.")
+	}
+	return id, nil
+}
+
+// randomToken returns 16 random bytes as base64url.
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// healthz says the process is up.
+func (h *Handler) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
+
+// readyz checks every dependency and says which are down.
+func (h *Handler) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	status, body := http.StatusOK, ""
+	for _, check := range h.cfg.Ready {
+		if err := check.Ping(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			body += check.Name + ": " + err.Error() + "\n"
+			continue
+		}
+		body += check.Name + ": ok\n"
+	}
+	return c.String(status, body)
+}

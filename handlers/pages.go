@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"hxchat/chat"
+	"hxchat/hub"
+	"hxchat/views"
+)
+
+// rooms lists the rooms.
+func (h *Handler) rooms(c echo.Context) error {
+	return h.renderRooms(c, http.StatusOK, views.RoomForm{})
+}
+
+// renderRooms renders the room list with form as the create-room form.
+func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm) error {
+	rooms, err := h.svc.Rooms(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	l := h.layout(c, "Rooms")
+	form.CSRF = l.CSRF
+	return render(c, status, views.Rooms(views.RoomsPage{
+		Layout:   l,
+		Rooms:    rooms,
+		Form:     form,
+		NameForm: views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
+	}))
+}
+
+// createRoom creates a room and goes there; a refused name comes back
+// with its error and what was typed.
+func (h *Handler) createRoom(c echo.Context) error {
+	name := c.FormValue("name")
+	r, err := h.svc.CreateRoom(c.Request().Context(), name)
+	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict {
+		form := views.RoomForm{Name: name, Error: chat.ErrorMessage(err)}
+		if isHTMX(c) {
+			form.CSRF = h.layout(c, "").CSRF
+			return render(c, http.StatusUnprocessableEntity, views.RoomFormView(form))
+		}
+		return h.renderRooms(c, http.StatusUnprocessableEntity, form)
+	} else if err != nil {
+		return err
+	}
+	return redirect(c, "/chat/rooms/"+strconv.FormatInt(r.ID, 10))
+}
+
+// room shows a room with its newest messages.
+func (h *Handler) room(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	r, err := h.svc.Room(ctx, id)
+	if err != nil {
+		return err
+	}
+	page, err := h.svc.History(ctx, id, 0, h.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	l := h.layout(c, r.Name)
+	return render(c, http.StatusOK, views.Room(views.RoomPage{
+		Layout:   l,
+		Room:     r,
+		Page:     page,
+		Online:   h.hub.Online(id),
+		Send:     views.SendForm{Room: id, Token: h.cfg.Token()},
+		NameForm: views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
+	}))
+}
+
+// older answers "Load older" with the page before ?before=.
+func (h *Handler) older(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	before, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	if err != nil || before <= 0 {
+		return chat.Errorf(chat.Invalid, "before must be a positive message number.")
+	}
+	ctx := c.Request().Context()
+	if _, err := h.svc.Room(ctx, id); err != nil {
+		return err
+	}
+	page, err := h.svc.History(ctx, id, before, h.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Older(id, page))
+}
+
+// rename changes the viewer's display name and re-signs their cookie.
+func (h *Handler) rename(c echo.Context) error {
+	name := c.FormValue("name")
+	u, err := h.svc.Rename(c.Request().Context(), user(c), name)
+	csrf := h.layout(c, "").CSRF
+	if chat.ErrorCode(err) == chat.Invalid {
+		return render(c, http.StatusUnprocessableEntity, views.NameFormView(views.NameForm{CSRF: csrf, Name: name, Error: chat.ErrorMessage(err)}))
+	} else if err != nil {
+		return err
+	}
+	if err := h.cookies.write(c, u); err != nil {
+		return err
+	}
+	c.Set(userKey, u)
+	if !isHTMX(c) {
+		return redirect(c, safeBack(c))
+	}
+	return render(c, http.StatusOK, views.Renamed(views.NameForm{CSRF: csrf, Name: u.Name, Saved: true}, u))
+}
+
+// redirect sends the browser to url: with HX-Redirect for htmx, 303 for
+// a plain form.
+func redirect(c echo.Context, url string) error {
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", url)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, url)
+}
+
+// safeBack is the page a plain form came from, when it is one of ours.
+func safeBack(c echo.Context) string {
+	if ref := c.Request().Referer(); ref != "" {
+		if u, err := c.Request().URL.Parse(ref); err == nil && u.Host == c.Request().Host {
+			return u.RequestURI()
+		}
+	}
+	return "/chat/rooms"
+}
+
+// member is who opens a websocket to room.
+func member(c echo.Context, room int64) hub.Member {
+	return hub.Member{Room: room, User: user(c)}
+}

@@ -1,0 +1,348 @@
+// Package hub holds the live websocket connections of one instance,
+// grouped by room, and fans events out to them.
+//
+// Each room has its own lock and member set, so rooms never wait on one
+// another; the map from room ID to room is a sync.Map, read without a
+// lock on the delivery path. An event is rendered to HTML once and framed
+// once (websocket.PreparedMessage), then the same bytes are queued to
+// every member without blocking: a member whose queue is full is a slow
+// consumer and is disconnected with 1013 (Try Again Later), after which
+// htmx reconnects and catches up from the store.
+//
+// Messages reach members in the order of their per-room sequence numbers,
+// whatever order the broker delivers them in: an event that arrives ahead
+// of its predecessors waits, and when they do not come within GapWait the
+// room reads them from the store.
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hxchat/chat"
+)
+
+// Renderer turns domain values into HTML fragments for htmx's websocket
+// extension to swap in. Every method renders once for all recipients.
+type Renderer interface {
+	// Messages renders msgs (ascending Seq) appended to the room's log.
+	Messages(room int64, msgs []chat.Message) ([]byte, error)
+	// Log renders page as the whole log, replacing what the page shows.
+	Log(room int64, page chat.Page) ([]byte, error)
+	// Presence renders who is online and, when something changed, the
+	// notice saying so.
+	Presence(p chat.Presence) ([]byte, error)
+}
+
+// Source reads a room's history; the hub uses it to catch connections up
+// and to fill gaps in what the broker delivered. chat.Store implements
+// it.
+type Source interface {
+	// After returns up to limit messages of room with Seq > after.
+	After(ctx context.Context, room, after int64, limit int) ([]chat.Message, error)
+	// Before returns up to limit messages of room with Seq < before
+	// (before <= 0: the newest).
+	Before(ctx context.Context, room, before int64, limit int) (chat.Page, error)
+	// LastSeq returns the Seq of room's newest message, or 0.
+	LastSeq(ctx context.Context, room int64) (int64, error)
+}
+
+// Config tunes the hub. The zero value of each field means its default.
+type Config struct {
+	// QueueSize is how many frames may wait for one connection before it
+	// counts as a slow consumer (default 256: at 1,000 messages a second
+	// a reader may stall for a quarter of a second).
+	QueueSize int
+	// WriteWait bounds every write to a connection (default 10s).
+	WriteWait time.Duration
+	// PongWait is how long a connection may stay silent, pongs included,
+	// before it is dropped (default 60s).
+	PongWait time.Duration
+	// PingPeriod is how often the server pings (default 9/10 of PongWait).
+	PingPeriod time.Duration
+	// MaxFrame is the largest frame a client may send, in bytes (default
+	// 512 KiB). A bigger frame closes the socket with 1009, which htmx
+	// never reopens, so it is far above the longest message a person may
+	// post (2,000 characters, at most about 12 KiB of JSON): an
+	// over-long paste is refused by the service with a message instead.
+	MaxFrame int64
+	// PageSize is how many messages a page shows (default 50). A
+	// reconnecting page that missed more than this gets its whole log
+	// re-rendered instead of the gap.
+	PageSize int
+	// ResumeWait is how long a new connection waits for the page to say
+	// which message it holds last before it goes live without catching up
+	// (default 5s).
+	ResumeWait time.Duration
+	// GapWait is how long an event that arrived ahead of its predecessors
+	// waits for them before the room reads them from the store (default
+	// 500ms).
+	GapWait time.Duration
+	// CheckOrigin decides whether a websocket request may be upgraded
+	// (default: gorilla/websocket's same-origin check).
+	CheckOrigin func(r *http.Request) bool
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 256
+	}
+	def(&c.WriteWait, 10*time.Second)
+	def(&c.PongWait, 60*time.Second)
+	def(&c.PingPeriod, c.PongWait*9/10)
+	def(&c.ResumeWait, 5*time.Second)
+	def(&c.GapWait, 500*time.Millisecond)
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = 512 << 10
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = 50
+	}
+	return c
+}
+
+// Member is who a connection belongs to and where.
+type Member struct {
+	// Room is the room the connection joined.
+	Room int64
+	// User is the person behind the connection.
+	User chat.User
+}
+
+// Receiver handles one frame a client sent. It runs on the client's read
+// loop, so a slow Receiver slows only that client.
+type Receiver func(c *Client, data []byte)
+
+// Hub is the set of live connections of this instance.
+type Hub struct {
+	log      *slog.Logger
+	render   Renderer
+	src      Source
+	cfg      Config
+	upgrader websocket.Upgrader
+
+	// rooms maps room ID to *room. Join and leave change it under mu;
+	// delivery only loads from it.
+	rooms sync.Map
+	mu    sync.Mutex
+
+	// clients tracks every connection for Shutdown.
+	clients sync.WaitGroup
+	closing atomic.Bool
+
+	stats Stats
+}
+
+// Stats are running totals, read with Snapshot.
+type Stats struct {
+	connections atomic.Int64
+	rooms       atomic.Int64
+	deliveries  atomic.Int64
+	events      atomic.Int64
+	evictions   atomic.Int64
+}
+
+// StatsSnapshot is a copy of the hub's counters at one moment.
+type StatsSnapshot struct {
+	// Connections is the number of open websocket connections.
+	Connections int64
+	// Rooms is the number of rooms with at least one connection here.
+	Rooms int64
+	// Events is the number of events rendered for broadcast.
+	Events int64
+	// Deliveries is the number of frames queued to connections.
+	Deliveries int64
+	// Evictions is the number of slow consumers disconnected.
+	Evictions int64
+}
+
+// The hub is where brokers deliver events.
+var _ chat.Sink = (*Hub)(nil)
+
+// New returns a hub rendering with render and reading history from src.
+func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
+	cfg = cfg.withDefaults()
+	h := &Hub{log: log, render: render, src: src, cfg: cfg}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     cfg.CheckOrigin,
+	}
+	return h
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() StatsSnapshot {
+	return StatsSnapshot{
+		Connections: h.stats.connections.Load(),
+		Rooms:       h.stats.rooms.Load(),
+		Events:      h.stats.events.Load(),
+		Deliveries:  h.stats.deliveries.Load(),
+		Evictions:   h.stats.evictions.Load(),
+	}
+}
+
+// Serve upgrades the request to a websocket, joins m's room and runs the
+// connection until it closes, handing every frame it receives to recv.
+// When the upgrade fails Serve has already answered the request and
+// returns the error.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, m Member, recv Receiver) error {
+	if h.closing.Load() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return nil
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return err
+	}
+	c := newClient(h, ws, m)
+	h.clients.Add(1)
+	defer h.clients.Done()
+	h.stats.connections.Add(1)
+	defer h.stats.connections.Add(-1)
+
+	if err := h.join(c); err != nil {
+		h.log.Error("join room", "room", m.Room, "err", err)
+		c.close(websocket.CloseInternalServerErr, "try again")
+		c.writeLoop()
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop()
+	}()
+	c.readLoop(recv)
+	h.leave(c)
+	<-done
+	return nil
+}
+
+// Deliver implements chat.Sink: it shows ev to the room's members on this
+// instance, in Seq order. Events for rooms with no member here are
+// dropped before any rendering.
+func (h *Hub) Deliver(ev chat.Event) {
+	v, ok := h.rooms.Load(ev.Room)
+	if !ok || ev.Kind != chat.EventMessage || ev.Message == nil {
+		return
+	}
+	r := v.(*room)
+	f, err := h.frame(h.render.Messages(ev.Room, []chat.Message{*ev.Message}))
+	if err != nil {
+		h.log.Error("render message", "room", ev.Room, "seq", ev.Message.Seq, "err", err)
+		f = outbound{}
+	}
+	f.seq = ev.Message.Seq
+	r.deliver(f)
+}
+
+// Shutdown closes every connection with 1012 (Service Restart), which
+// makes htmx reconnect, and waits for them to finish until ctx ends.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.closing.Store(true)
+	h.rooms.Range(func(_, v any) bool {
+		v.(*room).closeAll(websocket.CloseServiceRestart, "server restarting")
+		return true
+	})
+	done := make(chan struct{})
+	go func() {
+		h.clients.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// frame prepares rendered bytes for sending to many connections.
+func (h *Hub) frame(data []byte, err error) (outbound, error) {
+	if err != nil {
+		return outbound{}, err
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		return outbound{}, err
+	}
+	h.stats.events.Add(1)
+	return outbound{data: data, pm: pm}, nil
+}
+
+// join adds c to its room, creating the room on this instance when c is
+// its first connection here.
+func (h *Hub) join(c *Client) error {
+	for {
+		r, err := h.room(c.member.Room)
+		if err != nil {
+			return err
+		}
+		if r.add(c) {
+			return nil
+		}
+		// The room was freed between lookup and add; look it up again.
+	}
+}
+
+// room returns the live room id, creating it when there is none.
+func (h *Hub) room(id int64) (*room, error) {
+	if v, ok := h.rooms.Load(id); ok {
+		return v.(*room), nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if v, ok := h.rooms.Load(id); ok {
+		return v.(*room), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
+	defer cancel()
+	last, err := h.src.LastSeq(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := newRoom(h, id, last)
+	h.rooms.Store(id, r)
+	h.stats.rooms.Add(1)
+	return r, nil
+}
+
+// leave removes c from its room and frees the room when it is empty.
+func (h *Hub) leave(c *Client) {
+	if c.room == nil {
+		return
+	}
+	if empty := c.room.remove(c); !empty {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.room.freeIfEmpty() {
+		h.rooms.Delete(c.room.id)
+		h.stats.rooms.Add(-1)
+	}
+}
+
+// Online lists the people connected to room on this instance, ordered by
+// name.
+func (h *Hub) Online(id int64) []chat.User {
+	v, ok := h.rooms.Load(id)
+	if !ok {
+		return nil
+	}
+	r := v.(*room)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.online()
+}

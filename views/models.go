@@ -1,0 +1,115 @@
+// Package views holds every piece of HTML hxchat shows: the layout, the
+// pages and the fragments the hub sends over websockets. Designers find
+// every visible word here.
+package views
+
+import (
+	"strconv"
+	"time"
+
+	"hxchat/chat"
+)
+
+// Layout is what every page needs besides its own content.
+type Layout struct {
+	// Title is the page title, without the app name.
+	Title string
+	// Me is the person viewing the page.
+	Me chat.User
+	// CSRF is the token every form POST must carry.
+	CSRF string
+}
+
+// NameForm is the form that changes the viewer's display name.
+type NameForm struct {
+	// CSRF is the form's anti-forgery token.
+	CSRF string
+	// Name is the value to show in the field.
+	Name string
+	// Error explains why the last try failed, if it did.
+	Error string
+	// Saved is true right after a successful change.
+	Saved bool
+}
+
+// RoomForm is the form that creates a room.
+type RoomForm struct {
+	// CSRF is the form's anti-forgery token.
+	CSRF string
+	// Name is what was typed, kept when the name is refused.
+	Name string
+	// Error explains why the name was refused, if it was.
+	Error string
+}
+
+// RoomsPage is the list of rooms.
+type RoomsPage struct {
+	Layout
+	// Rooms are all rooms, oldest first.
+	Rooms []chat.Room
+	// Form is the create-room form.
+	Form RoomForm
+	// NameForm is the display-name form.
+	NameForm NameForm
+}
+
+// SendForm is the message form of a room.
+type SendForm struct {
+	// Room is the room the form posts to.
+	Room int64
+	// Token identifies this rendering of the form, so that a resend is
+	// recognised.
+	Token string
+}
+
+// RoomPage is one room.
+type RoomPage struct {
+	Layout
+	// Room is the room shown.
+	Room chat.Room
+	// Page is the newest page of messages.
+	Page chat.Page
+	// Online are the people connected to the room.
+	Online []chat.User
+	// Send is the message form.
+	Send SendForm
+	// NameForm is the display-name form.
+	NameForm NameForm
+}
+
+// ErrorPage is shown for a failed request.
+type ErrorPage struct {
+	Layout
+	// Status is the HTTP status code.
+	Status int
+	// Heading is a short title for the error.
+	Heading string
+	// Message says what went wrong and what to do.
+	Message string
+}
+
+// roomURL is the address of a room's page.
+func roomURL(id int64) string { return "/chat/rooms/" + strconv.FormatInt(id, 10) }
+
+// socketURL is the websocket address of a room.
+func socketURL(id int64) string { return "/ws/chat?room=" + strconv.FormatInt(id, 10) }
+
+// olderURL fetches the page of messages before seq.
+func olderURL(room, before int64) string {
+	return roomURL(room) + "/messages?before=" + strconv.FormatInt(before, 10)
+}
+
+// messageID is the DOM id of a message, unique per room.
+func messageID(m chat.Message) string { return "m" + strconv.FormatInt(m.Seq, 10) }
+
+// clock is the time of day a message shows (UTC).
+func clock(t time.Time) string { return t.UTC().Format("15:04") }
+
+// stamp is the full date and time in a message's tooltip.
+func stamp(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") }
+
+// datetime is the machine-readable time of a <time> element.
+func datetime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// itoa formats an int64 for attributes.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
