@@ -1,0 +1,111 @@
+# hxchat developer tasks. `make` or `make help` lists them.
+#
+# Generated files are committed: views/*_templ.go (templ), static/css/app.css
+# (Tailwind) and static/js/*.js (vendored from node_modules). After editing a
+# .templ file, tailwind.config.js or static/css/input.css run `make generate`
+# and commit the result; `make test` fails when they are stale.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# The local @tailwindcss/cli from package-lock.json; --no-install makes npx fail
+# instead of quietly fetching another version when node_modules is missing.
+TAILWIND := npx --no-install @tailwindcss/cli -i static/css/input.css -o static/css/app.css
+
+# Paths that `make generate` and `make vendor` write, checked by check-generated.
+GENERATED := views static/css static/js
+
+# The steps of `make test`, run in this order, stopping at the first failure.
+# Append further suites here (e.g. TEST_STEPS += e2e) rather than to the recipe.
+TEST_STEPS := check-generated fmt-check vet test-go
+
+.PHONY: help generate templ css css-watch templ-watch vendor check-generated \
+	fmt-check vet test-go test bench run dev node_modules
+
+help: ## List the targets
+	@echo 'Usage: make TARGET'
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# node_modules is (re)installed from the lock file when it is missing or the
+# lock file changed. npm ci never runs install-time downloads for this project.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+	@touch $@
+
+node_modules: node_modules/.package-lock.json ## Install the pinned front-end packages (npm ci) if needed
+
+generate: node_modules ## Regenerate templ Go code, then the Tailwind CSS
+	go tool templ generate
+	@$(MAKE) css
+
+templ: ## Regenerate templ Go code only
+	go tool templ generate
+
+css: node_modules ## Build static/css/app.css (minified) from static/css/input.css
+	$(TAILWIND) --minify
+
+# --minify here too, so what the watcher leaves behind is what CI expects.
+css-watch: node_modules ## Rebuild static/css/app.css whenever a view or the Tailwind config changes
+	$(TAILWIND) --minify --watch=always
+
+# templ-watch regenerates Go code on every .templ change and (re)starts
+# `go run .` whenever Go code changes. Text-only edits reach the running server
+# without a restart (templ's dev mode reads them from files in $TMPDIR). The CSS
+# and JS are embedded in the binary, so their changes restart the server too.
+# Watch mode writes dev-mode *_templ.go files: run `make generate` before a
+# commit (check-generated catches it if you forget).
+templ-watch: ## Watch .templ files and restart `go run .` on changes
+	go tool templ generate --watch --cmd='go run .' \
+		--watch-pattern='(.+\.go$$)|(.+\.templ$$)|(.+_templ\.txt$$)|(.+/static/css/app\.css$$)|(.+/static/js/.+\.js$$)'
+
+vendor: node_modules ## Copy htmx and its websocket extension from node_modules into static/js
+	@mkdir -p static/js
+	cp node_modules/htmx.org/dist/htmx.min.js static/js/htmx.min.js
+	@# htmx-ext-ws 2.x; htmx.org/dist/ext/ws.js is the old 1.x extension.
+	cp node_modules/htmx-ext-ws/dist/ws.min.js static/js/ws.min.js
+
+check-generated: node_modules ## Fail if committed generated files differ from a fresh generate
+	go tool templ generate
+	@$(MAKE) css vendor
+	@if ! git diff --quiet -- $(GENERATED) || [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		echo 'generated files are stale: run make generate and commit' >&2; \
+		git status --short -- $(GENERATED) >&2; \
+		git diff --stat -- $(GENERATED) >&2; \
+		exit 1; \
+	fi
+
+# templ fmt -fail rewrites badly formatted files in place and exits 1, so a
+# failing check leaves the fix in the work tree.
+fmt-check: ## Fail if .templ or Go files are not formatted
+	go tool templ fmt -fail .
+	@unformatted="$$(git ls-files -z '*.go' | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo 'gofmt needed on:' >&2; echo "$$unformatted" >&2; exit 1; \
+	fi
+
+vet: ## Run go vet
+	go vet ./...
+
+test-go: ## Run the Go tests with the race detector
+	go test -race -count=1 ./...
+
+test: node_modules ## Run every check CI runs: generated files, formatting, vet, Go tests
+	@for step in $(TEST_STEPS); do \
+		echo "==> make $$step"; \
+		$(MAKE) $$step || exit 1; \
+	done
+
+bench: ## Run the hub and store benchmarks
+	go test -run '^$$' -bench . -benchmem ./hub/ ./store/...
+
+run: ## Run the server (go run .)
+	go run .
+
+# Both watchers run as jobs of one make; Ctrl-C reaches all of them (templ
+# stops the server it started). css-watch uses --watch=always because make
+# gives only one parallel job a terminal stdin.
+dev: node_modules ## Designer loop: templ watch + server restarts + Tailwind watch; Ctrl-C stops all
+	@$(MAKE) -j2 templ-watch css-watch
