@@ -9,20 +9,37 @@
 // After editing this file run `make css` (or keep `make dev` running) and commit
 // static/css/app.css: the Go binary embeds the built CSS.
 
+const plugin = require('tailwindcss/plugin');
+
+// Semantic colours: what a thing is, not which hue it has. The views use these
+// (`bg-surface`, `text-muted`, `border-line`, ...), so light and dark mode are
+// decided here, once, instead of a `dark:` variant on every element. Each has
+// a light and a dark value; dark applies when the OS prefers a dark scheme.
+const semantic = {
+  surface: { light: '#fafafa', dark: '#09090b' }, // page background
+  panel: { light: '#ffffff', dark: '#18181b' }, // cards, inputs, the message log
+  hover: { light: '#f4f4f5', dark: '#27272a' }, // a row under the pointer
+  line: { light: '#e4e4e7', dark: '#3f3f46' }, // borders and dividers
+  ink: { light: '#18181b', dark: '#f4f4f5' }, // body text
+  muted: { light: '#52525b', dark: '#a1a1aa' }, // secondary text (AA contrast on panel)
+  danger: { light: '#b91c1c', dark: '#f87171' }, // error messages
+  online: { light: '#16a34a', dark: '#4ade80' }, // the "online" dot
+};
+
 /** @type {import('tailwindcss').Config} */
 module.exports = {
   // Light and dark follow the operating system (prefers-color-scheme).
-  // Write `dark:` variants in the views; there is no in-page toggle.
+  // `dark:` variants in the views use the same rule; there is no page toggle.
   darkMode: 'media',
 
   theme: {
     // `extend` adds to Tailwind's defaults instead of replacing them, so the
-    // stock palette (slate, zinc, red, ...) and spacing stay available.
+    // stock palette (zinc, red, ...) and spacing stay available.
     extend: {
       colors: {
-        // The hxchat brand: a calm teal-blue. Use 600 for buttons and links on
-        // light backgrounds, 400 for the same on dark backgrounds, 50/950 for
-        // tinted surfaces. Change the hues here and every view follows.
+        // The hxchat brand: a calm teal-blue. Use 600/700 for buttons and
+        // links on light backgrounds, 300/400 on dark ones. Change the hues
+        // here and every view follows.
         brand: {
           50: '#eefbfd',
           100: '#d4f3f9',
@@ -36,12 +53,11 @@ module.exports = {
           900: '#1e455b',
           950: '#0f2c3e',
         },
-        // Accent for highlights such as "online" dots and mentions.
-        accent: {
-          400: '#fbbf24',
-          500: '#f59e0b',
-          600: '#d97706',
-        },
+        // The semantic colours above, each read from a CSS variable
+        // (--hx-surface, ...) that the plugin below sets per scheme.
+        ...Object.fromEntries(
+          Object.keys(semantic).map((name) => [name, `var(--hx-${name})`]),
+        ),
       },
 
       fontFamily: {
@@ -68,13 +84,21 @@ module.exports = {
           'monospace',
         ],
       },
-
-      // Chat bubbles read best a little narrower than a full line.
-      maxWidth: {
-        bubble: '42rem',
-      },
     },
   },
 
-  plugins: [],
+  plugins: [
+    // Writes the semantic colours as CSS variables: light on :root, dark
+    // inside a prefers-color-scheme media query. Nothing to edit here.
+    plugin(({ addBase }) => {
+      const vars = (scheme) =>
+        Object.fromEntries(
+          Object.entries(semantic).map(([name, v]) => [`--hx-${name}`, v[scheme]]),
+        );
+      addBase({
+        ':root': vars('light'),
+        '@media (prefers-color-scheme: dark)': { ':root': vars('dark') },
+      });
+    }),
+  ],
 };
