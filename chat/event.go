@@ -38,16 +38,26 @@ type Sink interface {
 	Deliver(ev Event)
 }
 
-// Presence is who is online in a room, and what changed.
+// MaxOnlineShown is how many names an online list shows; a bigger room
+// shows these and a count of the rest.
+const MaxOnlineShown = 50
+
+// Presence is who is online in a room, and who came and went since the
+// last Presence.
 type Presence struct {
 	// Room is the room concerned.
 	Room int64
-	// Change is the person who joined or left, with Joined telling which;
-	// a zero Change.ID means nothing changed (a snapshot).
-	Change User
-	// Joined is true when Change opened their first connection to the
-	// room, false when their last one closed.
-	Joined bool
-	// Online lists the people connected to the room, ordered by name.
+	// Joined are the people whose first connection to the room opened,
+	// ordered by name.
+	Joined []User
+	// Left are the people whose last connection to the room closed,
+	// ordered by name.
+	Left []User
+	// Online are the first MaxOnlineShown people online, ordered by name.
 	Online []User
+	// Total is how many people are online.
+	Total int
 }
+
+// Hidden is how many people online Online leaves out.
+func (p Presence) Hidden() int { return p.Total - len(p.Online) }

@@ -66,13 +66,16 @@ func (h *Handler) room(c echo.Context) error {
 		return err
 	}
 	l := h.layout(c, r.Name)
+	online := h.hub.Online(id)
+	shown := online[:min(len(online), chat.MaxOnlineShown)]
 	return render(c, http.StatusOK, views.Room(views.RoomPage{
-		Layout:   l,
-		Room:     r,
-		Page:     page,
-		Online:   h.hub.Online(id),
-		Send:     views.SendForm{Room: id, Token: h.cfg.Token()},
-		NameForm: views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
+		Layout:       l,
+		Room:         r,
+		Page:         page,
+		Online:       shown,
+		OnlineHidden: len(online) - len(shown),
+		Send:         views.SendForm{Room: id, Token: h.cfg.Token()},
+		NameForm:     views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
 	}))
 }
 

@@ -84,6 +84,9 @@ type Config struct {
 	// waits for them before the room reads them from the store (default
 	// 500ms).
 	GapWait time.Duration
+	// PresenceWait is how long joins and leaves gather before one update
+	// of the online list and its notices goes out (default 250ms).
+	PresenceWait time.Duration
 	// CheckOrigin decides whether a websocket request may be upgraded
 	// (default: gorilla/websocket's same-origin check).
 	CheckOrigin func(r *http.Request) bool
@@ -103,6 +106,7 @@ func (c Config) withDefaults() Config {
 	def(&c.PingPeriod, c.PongWait*9/10)
 	def(&c.ResumeWait, 5*time.Second)
 	def(&c.GapWait, 500*time.Millisecond)
+	def(&c.PresenceWait, 250*time.Millisecond)
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = 512 << 10
 	}
@@ -334,8 +338,8 @@ func (h *Hub) leave(c *Client) {
 	}
 }
 
-// Online lists the people connected to room on this instance, ordered by
-// name.
+// Online lists the people connected to a room on this instance, ordered
+// by name.
 func (h *Hub) Online(id int64) []chat.User {
 	v, ok := h.rooms.Load(id)
 	if !ok {

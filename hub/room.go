@@ -3,6 +3,7 @@ package hub
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +29,12 @@ type room struct {
 	pending map[int64]outbound
 	// filling is true while a gap fill is scheduled or running.
 	filling bool
+	// joined and left are the people who came and went since the last
+	// presence update; someone who does both in between (a page reload)
+	// is in neither.
+	joined, left map[int64]chat.User
+	// presenceDue is true while a presence update is scheduled.
+	presenceDue bool
 	// freed is set when the room left the hub's map; a join that finds
 	// it freed looks the room up again.
 	freed bool
@@ -46,12 +53,16 @@ func newRoom(h *Hub, id, last int64) *room {
 		members: make(map[*Client]struct{}),
 		people:  make(map[int64]*person),
 		pending: make(map[int64]outbound),
+		joined:  make(map[int64]chat.User),
+		left:    make(map[int64]chat.User),
 		last:    last,
 	}
 }
 
-// add puts c in the room and announces the person when this is their
-// first connection. It reports false when the room was freed meanwhile.
+// add puts c in the room and schedules a presence update, which gives c
+// the current online list and, when this is the person's first
+// connection, tells everyone they joined. It reports false when the room
+// was freed meanwhile.
 func (r *room) add(c *Client) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -68,20 +79,18 @@ func (r *room) add(c *Client) bool {
 	}
 	p.conns++
 	if p.conns == 1 {
-		r.broadcastPresence(chat.Presence{Room: r.id, Change: u, Joined: true})
-	} else {
-		// Another tab of someone already here: only this page needs the
-		// current list.
-		f, err := r.hub.frame(r.hub.render.Presence(chat.Presence{Room: r.id, Online: r.online()}))
-		if err == nil {
-			c.enqueue(f)
+		if _, back := r.left[u.ID]; back {
+			delete(r.left, u.ID)
+		} else {
+			r.joined[u.ID] = u
 		}
 	}
+	r.schedulePresence()
 	return true
 }
 
-// remove takes c out of the room, announcing the person's departure when
-// it was their last connection, and reports whether the room is empty.
+// remove takes c out of the room, noting the person's departure when it
+// was their last connection, and reports whether the room is empty.
 func (r *room) remove(c *Client) (empty bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,7 +103,12 @@ func (r *room) remove(c *Client) (empty bool) {
 		p.conns--
 		if p.conns == 0 {
 			delete(r.people, u.ID)
-			r.broadcastPresence(chat.Presence{Room: r.id, Change: p.user, Joined: false})
+			if _, new := r.joined[u.ID]; new {
+				delete(r.joined, u.ID)
+			} else {
+				r.left[u.ID] = p.user
+			}
+			r.schedulePresence()
 		}
 	}
 	return len(r.members) == 0
@@ -118,16 +132,50 @@ func (r *room) online() []chat.User {
 	for _, p := range r.people {
 		users = append(users, p.user)
 	}
-	slices.SortFunc(users, func(a, b chat.User) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	sortUsers(users)
 	return users
 }
 
-// broadcastPresence renders p with the current list and sends it to every
-// member. r.mu is held, so presence changes reach everyone in one order.
-func (r *room) broadcastPresence(p chat.Presence) {
-	p.Online = r.online()
+// sortUsers orders users by name, then ID.
+func sortUsers(users []chat.User) {
+	slices.SortFunc(users, func(a, b chat.User) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// schedulePresence arranges one presence update after PresenceWait.
+// Batching joins and leaves keeps a crowd arriving at once (a server
+// restart brings everyone back within seconds) from costing one
+// broadcast of the whole list per person. r.mu is held.
+func (r *room) schedulePresence() {
+	if r.presenceDue {
+		return
+	}
+	r.presenceDue = true
+	time.AfterFunc(r.hub.cfg.PresenceWait, r.sendPresence)
+}
+
+// sendPresence broadcasts who is online and who came and went since the
+// last update, rendered once for everyone.
+func (r *room) sendPresence() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.presenceDue = false
+	if r.freed {
+		return
+	}
+	online := r.online()
+	p := chat.Presence{
+		Room:   r.id,
+		Joined: slices.Collect(maps.Values(r.joined)),
+		Left:   slices.Collect(maps.Values(r.left)),
+		Online: online[:min(len(online), chat.MaxOnlineShown)],
+		Total:  len(online),
+	}
+	sortUsers(p.Joined)
+	sortUsers(p.Left)
+	clear(r.joined)
+	clear(r.left)
 	f, err := r.hub.frame(r.hub.render.Presence(p))
 	if err != nil {
 		r.hub.log.Error("render presence", "room", r.id, "err", err)

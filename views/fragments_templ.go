@@ -85,7 +85,7 @@ func replacedLog(room int64, page chat.Page) templ.Component {
 	})
 }
 
-// presence updates who is online and notes who came or went.
+// presence updates who is online and notes who came and went.
 func presence(p chat.Presence) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -103,16 +103,16 @@ func presence(p chat.Presence) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = online(p.Online).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = online(p.Online, p.Hidden()).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Change.ID != 0 {
+		if len(p.Joined)+len(p.Left) > 0 {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div hx-swap-oob=\"beforeend:#messages\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = notice(p).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = notices(p).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -5,6 +5,7 @@ package views
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"hxchat/chat"
@@ -69,8 +70,10 @@ type RoomPage struct {
 	Room chat.Room
 	// Page is the newest page of messages.
 	Page chat.Page
-	// Online are the people connected to the room.
+	// Online are the first people connected to the room.
 	Online []chat.User
+	// OnlineHidden is how many more are connected.
+	OnlineHidden int
 	// Send is the message form.
 	Send SendForm
 	// NameForm is the display-name form.
@@ -113,3 +116,25 @@ func datetime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // itoa formats an int64 for attributes.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// maxNamedNotices is how many people coming (or going) at once get a line
+// each; more get one line together.
+const maxNamedNotices = 3
+
+// crowd names the first few of users and counts the rest: "ann, bob, cy
+// and 7 others".
+func crowd(users []chat.User) string {
+	names := make([]string, 0, maxNamedNotices)
+	for _, u := range users[:min(len(users), maxNamedNotices)] {
+		names = append(names, u.Name)
+	}
+	rest := len(users) - len(names)
+	if rest == 0 {
+		return strings.Join(names, ", ")
+	}
+	other := "others"
+	if rest == 1 {
+		other = "other"
+	}
+	return strings.Join(names, ", ") + " and " + strconv.Itoa(rest) + " " + other
+}

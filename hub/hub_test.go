@@ -1,0 +1,395 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hxchat/chat"
+	"hxchat/hub"
+	"hxchat/store/sqlite"
+	"hxchat/views"
+)
+
+// env is a hub served over a real HTTP server, with a real store.
+type env struct {
+	hub   *hub.Hub
+	store *sqlite.Store
+	srv   *httptest.Server
+	// left receives the member of every connection whose Serve returned.
+	left chan hub.Member
+}
+
+// newEnv starts a hub with cfg. Clients name their room and user in the
+// query string; a text frame "resume N" resumes after N.
+func newEnv(tb testing.TB, cfg hub.Config) *env {
+	tb.Helper()
+	if cfg.PresenceWait == 0 {
+		cfg.PresenceWait = time.Millisecond
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "hub.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := &env{store: st, hub: hub.New(log, views.Fragments{}, st, cfg), left: make(chan hub.Member, 1024)}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
+		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
+		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}}
+		_ = e.hub.Serve(w, r, m, func(c *hub.Client, data []byte) {
+			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
+				n, _ := strconv.ParseInt(after, 10, 64)
+				c.Resume(n)
+			}
+		})
+		e.left <- m
+	}))
+	tb.Cleanup(e.srv.Close)
+	return e
+}
+
+// client is a test websocket connection.
+type client struct {
+	tb   testing.TB
+	conn *websocket.Conn
+}
+
+// dial connects user uid (named name) to room and resumes after 0
+// unless resume is false.
+func (e *env) dial(tb testing.TB, room, uid int64, name string, resume bool) *client {
+	tb.Helper()
+	url := fmt.Sprintf("ws%s?room=%d&user=%d&name=%s", strings.TrimPrefix(e.srv.URL, "http"), room, uid, name)
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	c := &client{tb: tb, conn: conn}
+	if resume {
+		c.send("resume 0")
+	}
+	return c
+}
+
+// join connects like dial and waits until the room announces the person,
+// so that the connection is registered.
+func (e *env) join(tb testing.TB, room, uid int64, name string) *client {
+	tb.Helper()
+	c := e.dial(tb, room, uid, name, true)
+	c.waitFor(name + " joined")
+	return c
+}
+
+func (c *client) send(s string) {
+	c.tb.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		c.tb.Fatalf("send: %v", err)
+	}
+}
+
+// next returns the next frame, failing after a deadline.
+func (c *client) next() (string, error) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := c.conn.ReadMessage()
+	return string(data), err
+}
+
+// waitFor reads frames until one contains want, failing when a frame
+// contains any of forbidden first.
+func (c *client) waitFor(want string, forbidden ...string) string {
+	c.tb.Helper()
+	for {
+		f, err := c.next()
+		if err != nil {
+			c.tb.Fatalf("waiting for %q: %v", want, err)
+		}
+		for _, bad := range forbidden {
+			if strings.Contains(f, bad) {
+				c.tb.Fatalf("got %q before %q", f, want)
+			}
+		}
+		if strings.Contains(f, want) {
+			return f
+		}
+	}
+}
+
+// post stores a message in room and returns it, without publishing.
+func (e *env) post(tb testing.TB, room int64, body string) chat.Message {
+	tb.Helper()
+	m, _, err := e.store.AddMessage(context.Background(), chat.Message{
+		Room: room, Author: chat.User{ID: 1, Name: "ann"}, Body: body,
+		Token: fmt.Sprintf("t%d", time.Now().UnixNano()), CreatedAt: time.Now(),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// room creates a room in the store.
+func (e *env) room(tb testing.TB, name string) int64 {
+	tb.Helper()
+	r, err := e.store.CreateRoom(context.Background(), name, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r.ID
+}
+
+func deliver(h *hub.Hub, m chat.Message) {
+	h.Deliver(chat.Event{Kind: chat.EventMessage, Room: m.Room, Message: &m})
+}
+
+func msgID(m chat.Message) string { return fmt.Sprintf(`id="m%d"`, m.Seq) }
+
+func TestFanOutReachesEveryMemberOfTheRoomOnly(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	general, other := e.room(t, "general"), e.room(t, "other")
+	members := []*client{
+		e.join(t, general, 1, "ann"),
+		e.join(t, general, 2, "bob"),
+		e.join(t, general, 3, "cy"),
+	}
+	outsider := e.join(t, other, 4, "dee")
+
+	m := e.post(t, general, "hello room")
+	deliver(e.hub, m)
+	for i, c := range members {
+		if f := c.waitFor(msgID(m)); !strings.Contains(f, "hello room") {
+			t.Errorf("member %d got %q, want the message body", i, f)
+		}
+	}
+	// The outsider's next frame must be its own room's message, not the
+	// general one.
+	marker := e.post(t, other, "marker")
+	deliver(e.hub, marker)
+	if f := outsider.waitFor("marker", "hello room"); !strings.Contains(f, msgID(marker)) {
+		t.Errorf("outsider got %q, want %s", f, msgID(marker))
+	}
+}
+
+func TestMessagesShowInSeqOrderWhateverTheDeliveryOrder(t *testing.T) {
+	e := newEnv(t, hub.Config{GapWait: time.Hour})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	m1, m2, m3 := e.post(t, room, "one"), e.post(t, room, "two"), e.post(t, room, "three")
+	deliver(e.hub, m3)
+	deliver(e.hub, m2)
+	deliver(e.hub, m2) // a duplicate is dropped
+	deliver(e.hub, m1)
+	for _, want := range []chat.Message{m1, m2, m3} {
+		if f := c.waitFor("hx-swap-oob"); !strings.Contains(f, msgID(want)) {
+			t.Fatalf("got %q, want %s next", f, msgID(want))
+		}
+	}
+	m4 := e.post(t, room, "four")
+	deliver(e.hub, m4)
+	if f := c.waitFor("hx-swap-oob"); !strings.Contains(f, msgID(m4)) {
+		t.Fatalf("got %q, want %s after the duplicate was dropped", f, msgID(m4))
+	}
+}
+
+func TestGapIsFilledFromTheStore(t *testing.T) {
+	e := newEnv(t, hub.Config{GapWait: time.Millisecond})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	m1, m2, m3 := e.post(t, room, "one"), e.post(t, room, "two"), e.post(t, room, "three")
+	deliver(e.hub, m3) // the broker lost m1 and m2
+	for _, want := range []chat.Message{m1, m2, m3} {
+		if f := c.waitFor("hx-swap-oob"); !strings.Contains(f, msgID(want)) {
+			t.Fatalf("got %q, want %s next", f, msgID(want))
+		}
+	}
+}
+
+func TestSlowConsumerIsEvictedWithoutDelayingOthers(t *testing.T) {
+	const queue, events = 8, 40
+	e := newEnv(t, hub.Config{QueueSize: queue, ResumeWait: time.Hour})
+	room := e.room(t, "r")
+	fast := e.join(t, room, 1, "fast")
+	// slow never resumes, so its write loop never drains its queue.
+	slow := e.dial(t, room, 2, "slow", false)
+	fast.waitFor("slow joined")
+
+	// Deliver in lockstep with the fast member, so only the slow one's
+	// queue grows; the fast one gets every message in order, and the
+	// notice that the slow one left somewhere among them.
+	sawLeft := false
+	for range events {
+		m := e.post(t, room, "spam")
+		deliver(e.hub, m)
+		for {
+			f := fast.waitFor("<")
+			if strings.Contains(f, "slow left") {
+				sawLeft = true
+				continue
+			}
+			if !strings.Contains(f, msgID(m)) {
+				t.Fatalf("got %q, want %s next", f, msgID(m))
+			}
+			break
+		}
+	}
+	var err error
+	for err == nil {
+		_, err = slow.next()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseTryAgainLater) {
+		t.Fatalf("slow consumer got %v, want close 1013", err)
+	}
+	if got := e.hub.Stats().Evictions; got != 1 {
+		t.Errorf("evictions = %d, want 1", got)
+	}
+	if !sawLeft {
+		fast.waitFor("slow left")
+	}
+}
+
+func TestJoinAndLeaveAreCountedPerPerson(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	room := e.room(t, "r")
+	watcher := e.join(t, room, 1, "watcher")
+	tab1 := e.join(t, room, 2, "ann")
+	watcher.waitFor("ann joined")
+	tab2 := e.dial(t, room, 2, "ann", true)
+	// The second tab gets the list but announces nothing.
+	if f := tab2.waitFor(`id="online"`); strings.Contains(f, "joined") {
+		t.Errorf("second tab got %q, want no notice", f)
+	}
+	if got := e.hub.Online(room); len(got) != 2 {
+		t.Errorf("online = %v, want watcher and ann once each", got)
+	}
+
+	tab1.conn.Close()
+	<-e.left
+	// Still there through tab2: closing tab2 must be what says "left".
+	marker := e.post(t, room, "after first tab")
+	deliver(e.hub, marker)
+	watcher.waitFor(msgID(marker), "ann left")
+	tab2.conn.Close()
+	<-e.left
+	if f := watcher.waitFor("ann left"); !strings.Contains(f, `id="online"`) || strings.Contains(f, ">ann<") {
+		t.Errorf("got %q, want an online list without ann", f)
+	}
+}
+
+func TestEmptyRoomIsFreed(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	room := e.room(t, "r")
+	a := e.join(t, room, 1, "ann")
+	b := e.join(t, room, 2, "bob")
+	a.waitFor("bob joined")
+	if got := e.hub.Stats().Rooms; got != 1 {
+		t.Fatalf("rooms = %d, want 1", got)
+	}
+	a.conn.Close()
+	b.conn.Close()
+	<-e.left
+	<-e.left
+	if got := e.hub.Stats().Rooms; got != 0 {
+		t.Errorf("rooms = %d after everyone left, want 0", got)
+	}
+	if got := e.hub.Online(room); len(got) != 0 {
+		t.Errorf("online = %v, want nobody", got)
+	}
+	// The room comes back on the next join.
+	e.join(t, room, 3, "cy")
+}
+
+func TestShutdownClosesWithServiceRestart(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.hub.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	var err error
+	for err == nil {
+		_, err = c.next()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
+		t.Errorf("got %v, want close 1012", err)
+	}
+}
+
+// BenchmarkBroadcast measures one message fanned out to n subscribers of
+// one room over real loopback websockets, until every subscriber has read
+// it: rendering, framing, queueing, writing and the subscribers' reads.
+// ns/delivery is the cost per subscriber. At most window messages are in
+// flight, as a reader that falls further behind would be evicted.
+func BenchmarkBroadcast(b *testing.B) {
+	const window = 256
+	for _, n := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			// No presence updates: the benchmark is about messages.
+			e := newEnv(b, hub.Config{QueueSize: 4 * window, PresenceWait: time.Hour})
+			room := e.room(b, "bench")
+			// Every client catches up on a first stored message, which proves
+			// it has joined before the clock starts.
+			first := e.post(b, room, "first")
+			clients := make([]*client, n)
+			for i := range clients {
+				clients[i] = e.dial(b, room, int64(i+1), fmt.Sprintf("u%d", i), true)
+			}
+			for _, c := range clients {
+				c.waitFor(msgID(first))
+			}
+			m := chat.Message{Room: room, Author: chat.User{ID: 1, Name: "u0"}, Body: strings.Repeat("x", 200), CreatedAt: time.Now()}
+
+			// Each reader reports every window messages it has read.
+			progress := make(chan int, n)
+			errs := make(chan error, n)
+			for _, c := range clients {
+				go func(c *client) {
+					for seen := 0; seen < b.N; {
+						_ = c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+						_, data, err := c.conn.ReadMessage()
+						if err != nil {
+							errs <- err
+							return
+						}
+						if strings.Contains(string(data), "data-seq=") {
+							seen++
+							if seen%window == 0 || seen == b.N {
+								progress <- seen
+							}
+						}
+					}
+				}(c)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				m.Seq = int64(i + 2)
+				deliver(e.hub, m)
+				if sent := i + 1; sent%window == 0 || sent == b.N {
+					for range n {
+						select {
+						case <-progress:
+						case err := <-errs:
+							b.Fatalf("subscriber: %v", err)
+						}
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+		})
+	}
+}
