@@ -137,7 +137,7 @@ func messageLog(room int64, page chat.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<ol id=\"messages\" role=\"log\" aria-live=\"polite\" aria-label=\"Messages\" class=\"flex flex-col gap-1 px-3 py-3\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<ol id=\"messages\" role=\"log\" aria-live=\"polite\" aria-label=\"Chat history\" class=\"flex flex-col gap-1 px-3 py-3\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -590,7 +590,7 @@ func SendFormView(f SendForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<form id=\"send\" ws-send class=\"flex items-end gap-2 md:col-start-1\"><input type=\"hidden\" name=\"token\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<form id=\"send\" ws-send class=\"flex items-center gap-2 md:col-start-1\"><input type=\"hidden\" name=\"token\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -603,7 +603,7 @@ func SendFormView(f SendForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\"> <label for=\"message-body\" class=\"sr-only\">Message</label> <textarea id=\"message-body\" name=\"body\" rows=\"2\" required autofocus placeholder=\"Write a message\" enterkeyhint=\"send\" class=\"field min-h-11 flex-1 resize-y\"></textarea> <button type=\"submit\" class=\"btn-primary\">Send</button></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\"> <label for=\"message-body\" class=\"sr-only\">Message</label><input id=\"message-body\" name=\"body\" type=\"text\" autofocus autocomplete=\"off\" placeholder=\"Write a message\" enterkeyhint=\"send\" class=\"field min-h-11 flex-1\"> <button type=\"submit\" class=\"btn-primary\">Send</button></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
