@@ -1,0 +1,157 @@
+// Package storetest is the contract every chat.Store must meet, as a
+// test suite: a store package runs it from its own tests with
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) chat.Store { ... })
+//	}
+//
+// It spells out what chat.Store's doc comments leave open, so that the
+// SQLite and PostgreSQL stores behave alike:
+//   - times come back in UTC and equal to what was stored at least to the
+//     microsecond (PostgreSQL's precision; the suite uses whole
+//     microseconds);
+//   - AddMessage stamps the current time when Message.CreatedAt is zero;
+//   - an empty Message.Token is never a duplicate;
+//   - RenameUser of an unknown member fails with code NotFound;
+//   - Before, After and LastSeq of an unknown room return nothing, not an
+//     error (the caller has looked the room up already);
+//   - a limit <= 0 returns no messages (Before's More still tells whether
+//     there are any);
+//   - Secret calls generate only when name holds no value yet.
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"hxchat/chat"
+)
+
+// t0 is the suite's clock: every time it stores is t0 plus whole
+// milliseconds, so comparisons are exact at microsecond precision.
+var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 535897000, time.UTC)
+
+// Run runs the contract suite against the stores open returns. open is
+// called once per subtest and must return an empty store, closed by a
+// t.Cleanup it registers.
+func Run(t *testing.T, open func(t *testing.T) chat.Store) {
+	t.Run("Rooms", func(t *testing.T) { testRooms(t, open) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Messages", func(t *testing.T) { testMessages(t, open) })
+	t.Run("Times", func(t *testing.T) { testTimes(t, open) })
+	t.Run("Before", func(t *testing.T) { testBefore(t, open) })
+	t.Run("After", func(t *testing.T) { testAfter(t, open) })
+	t.Run("LastSeq", func(t *testing.T) { testLastSeq(t, open) })
+	t.Run("Secret", func(t *testing.T) { testSecret(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Ping", func(t *testing.T) {
+		if err := open(t).Ping(t.Context()); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+	})
+}
+
+// MustCreateRoom creates a room named name or fails tb.
+func MustCreateRoom(tb testing.TB, s chat.Store, name string) chat.Room {
+	tb.Helper()
+	r, err := s.CreateRoom(tb.Context(), name, t0)
+	if err != nil {
+		tb.Fatalf("CreateRoom(%q): %v", name, err)
+	}
+	return r
+}
+
+// MustCreateUser creates a member or fails tb.
+func MustCreateUser(tb testing.TB, s chat.Store) chat.User {
+	tb.Helper()
+	u, err := s.CreateUser(tb.Context())
+	if err != nil {
+		tb.Fatalf("CreateUser: %v", err)
+	}
+	return u
+}
+
+// MustAddMessage stores m or fails tb, also when m turns out to be a
+// duplicate.
+func MustAddMessage(tb testing.TB, s chat.Store, m chat.Message) chat.Message {
+	tb.Helper()
+	got, dup, err := s.AddMessage(tb.Context(), m)
+	if err != nil {
+		tb.Fatalf("AddMessage(room %d, token %q): %v", m.Room, m.Token, err)
+	}
+	if dup {
+		tb.Fatalf("AddMessage(room %d, token %q): duplicate, want a new message", m.Room, m.Token)
+	}
+	return got
+}
+
+// MustAddMessages stores n messages in room, each with a token and body
+// of its own, and returns them in the order stored.
+func MustAddMessages(tb testing.TB, s chat.Store, room int64, n int) []chat.Message {
+	tb.Helper()
+	ms := make([]chat.Message, n)
+	for i := range ms {
+		ms[i] = MustAddMessage(tb, s, newMessage(room, i))
+	}
+	return ms
+}
+
+// newMessage returns the i-th test message of room, not yet stored.
+func newMessage(room int64, i int) chat.Message {
+	return chat.Message{
+		Room:      room,
+		Author:    chat.User{ID: 1, Name: "member1"},
+		Body:      fmt.Sprintf("message %d", i),
+		Token:     fmt.Sprintf("room%d-token%d", room, i),
+		CreatedAt: t0.Add(time.Duration(i) * time.Millisecond),
+	}
+}
+
+// wantCode fails t unless err has code want and, when msg is not empty,
+// the user-facing message msg.
+func wantCode(t *testing.T, what string, err error, want chat.Code, msg string) {
+	t.Helper()
+	if got := chat.ErrorCode(err); got != want {
+		t.Errorf("%s: got error %v (code %q), want code %q", what, err, got, want)
+		return
+	}
+	if got := chat.ErrorMessage(err); msg != "" && got != msg {
+		t.Errorf("%s: got message %q, want %q", what, got, msg)
+	}
+}
+
+// sameTime reports whether got is want, in UTC.
+func sameTime(got, want time.Time) bool {
+	return got.Equal(want) && got.Location() == time.UTC
+}
+
+// messageDiff describes how got differs from want, or returns "".
+func messageDiff(got, want chat.Message) string {
+	if !sameTime(got.CreatedAt, want.CreatedAt) {
+		return fmt.Sprintf("CreatedAt %v, want %v in UTC", got.CreatedAt, want.CreatedAt)
+	}
+	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
+	if got != want {
+		return fmt.Sprintf("got %+v, want %+v", got, want)
+	}
+	return ""
+}
+
+// seqs returns the Seq of each of ms.
+func seqs(ms []chat.Message) []int64 {
+	s := make([]int64, len(ms))
+	for i, m := range ms {
+		s[i] = m.Seq
+	}
+	return s
+}
+
+// seqRange returns from, from+1, ..., to (empty when to < from).
+func seqRange(from, to int64) []int64 {
+	s := []int64{}
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
