@@ -1,0 +1,82 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"hxchat/chat"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// CreateRoom stores a new room named name, created at now. A name that
+// differs from a stored one only in case fails with code Conflict.
+func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (chat.Room, error) {
+	now = stamp(now)
+	at, err := nanos(now)
+	if err != nil {
+		return chat.Room{}, err
+	}
+	var id int64
+	err = s.write.QueryRowContext(ctx,
+		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id`,
+		name, nameKey(name), at).Scan(&id)
+	if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return chat.Room{}, chat.Errorf(chat.Conflict, "A room named %q already exists.", name)
+	}
+	if err != nil {
+		return chat.Room{}, wrap("create room", err)
+	}
+	return chat.Room{ID: id, Name: name, CreatedAt: fromNanos(at)}, nil
+}
+
+// nameKey is the form of a room name that must be unique. SQLite's NOCASE
+// folds only ASCII letters; strings.ToLower folds all of Unicode, as
+// PostgreSQL's lower() does, so both stores refuse the same names.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// Room returns the room with id, or an error with code NotFound.
+func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
+	var (
+		r  chat.Room
+		at int64
+	)
+	err := s.read.QueryRowContext(ctx,
+		`SELECT id, name, created_at FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Room{}, chat.Errorf(chat.NotFound, "No such room.")
+	}
+	if err != nil {
+		return chat.Room{}, wrap("room", err)
+	}
+	r.CreatedAt = fromNanos(at)
+	return r, nil
+}
+
+// Rooms returns every room in order of creation, which is order of ID:
+// AUTOINCREMENT only ever counts up.
+func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at FROM rooms ORDER BY id`)
+	if err != nil {
+		return nil, wrap("rooms", err)
+	}
+	defer rows.Close()
+	rooms := []chat.Room{}
+	for rows.Next() {
+		var (
+			r  chat.Room
+			at int64
+		)
+		if err := rows.Scan(&r.ID, &r.Name, &at); err != nil {
+			return nil, wrap("rooms", err)
+		}
+		r.CreatedAt = fromNanos(at)
+		rooms = append(rooms, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("rooms", err)
+	}
+	return rooms, nil
+}

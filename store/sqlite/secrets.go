@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Secret returns the value stored under name. When there is none it
+// calls generate and stores the result, unless a concurrent caller
+// stored one first: then every caller gets that one, since the value
+// returned is always read back after an insert that yields to it.
+func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+	var v []byte
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, wrap("secret", err)
+	}
+	fresh, err := generate()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: secret %q: generate: %w", name, err)
+	}
+	if fresh == nil {
+		fresh = []byte{} // the column is NOT NULL; an empty secret is still one
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+			name, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)
+	})
+	if err != nil {
+		return nil, wrap("secret", err)
+	}
+	return v, nil
+}

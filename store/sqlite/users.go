@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"hxchat/chat"
+)
+
+// CreateUser stores a new member named "member" + their ID. The ID comes
+// from AUTOINCREMENT, which never reuses a number, so the names stay
+// unique across restarts.
+func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
+	var u chat.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The name depends on the ID, which only the insert reveals.
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO users (name) VALUES ('') RETURNING id`).Scan(&u.ID); err != nil {
+			return err
+		}
+		u.Name = fmt.Sprintf("member%d", u.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, u.Name, u.ID)
+		return err
+	})
+	if err != nil {
+		return chat.User{}, wrap("create user", err)
+	}
+	return u, nil
+}
+
+// RenameUser makes name the display name of the member with id, or fails
+// with code NotFound.
+func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.User, error) {
+	u := chat.User{ID: id}
+	err := s.write.QueryRowContext(ctx,
+		`UPDATE users SET name = ? WHERE id = ? RETURNING name`, name, id).Scan(&u.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.Errorf(chat.NotFound, "No such member.")
+	}
+	if err != nil {
+		return chat.User{}, wrap("rename user", err)
+	}
+	return u, nil
+}
