@@ -32,7 +32,7 @@ const Memory = ":memory:"
 // held by another process (a second hxchat on the same file, the sqlite3
 // shell) before failing with SQLITE_BUSY. Within one process writes never
 // wait on SQLite's lock, since they queue for the single writer connection
-// instead. Five seconds is over ten thousand times the 0.15 to 0.3 ms a
+// instead. Five seconds is over ten thousand times the 0.1 to 0.3 ms a
 // message takes to store (BenchmarkAddMessage on a 2-vCPU VM).
 const busyTimeout = 5000
 
