@@ -36,6 +36,10 @@ type Sink interface {
 	// Deliver hands over one event. It must not block for long: brokers
 	// call it on their receiving path.
 	Deliver(ev Event)
+	// Resync says that events may have been lost (the broker's connection
+	// dropped and came back): the sink reads what it missed from the
+	// store.
+	Resync()
 }
 
 // MaxOnlineShown is how many names an online list shows; a bigger room

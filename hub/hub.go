@@ -251,6 +251,16 @@ func (h *Hub) Deliver(ev chat.Event) {
 	r.deliver(f)
 }
 
+// Resync implements chat.Sink: every live room reads from the store the
+// messages newer than the last one it showed, so that nothing a broker
+// outage swallowed stays missing.
+func (h *Hub) Resync() {
+	h.rooms.Range(func(_, v any) bool {
+		go v.(*room).catchUp()
+		return true
+	})
+}
+
 // Shutdown closes every connection with 1012 (Service Restart), which
 // makes htmx reconnect, and waits for them to finish until ctx ends.
 func (h *Hub) Shutdown(ctx context.Context) error {

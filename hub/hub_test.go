@@ -393,3 +393,19 @@ func BenchmarkBroadcast(b *testing.B) {
 		})
 	}
 }
+
+func TestResyncShowsWhatTheBrokerLost(t *testing.T) {
+	e := newEnv(t, hub.Config{GapWait: time.Hour})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	var lost []chat.Message
+	for i := range 3 {
+		lost = append(lost, e.post(t, room, fmt.Sprintf("lost %d", i)))
+	}
+	e.hub.Resync()
+	for _, want := range lost {
+		if f := c.waitFor("hx-swap-oob"); !strings.Contains(f, msgID(want)) {
+			t.Fatalf("got %q, want %s next", f, msgID(want))
+		}
+	}
+}

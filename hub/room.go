@@ -223,29 +223,13 @@ func (r *room) show(f outbound) {
 // delivered and that pending messages wait for.
 func (r *room) fillGap() {
 	r.mu.Lock()
-	after := r.last
 	var upto int64
 	for seq := range r.pending {
 		upto = max(upto, seq)
 	}
 	r.mu.Unlock()
-
-	if upto > after {
-		ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.WriteWait)
-		msgs, err := r.hub.src.After(ctx, r.id, after, int(upto-after))
-		cancel()
-		if err != nil {
-			r.hub.log.Warn("fill gap", "room", r.id, "after", after, "err", err)
-		}
-		for _, m := range msgs {
-			f, err := r.hub.frame(r.hub.render.Messages(r.id, []chat.Message{m}))
-			if err != nil {
-				r.hub.log.Error("render message", "room", r.id, "seq", m.Seq, "err", err)
-				f = outbound{}
-			}
-			f.seq = m.Seq
-			r.deliver(f)
-		}
+	if upto > 0 {
+		r.readAfter(upto)
 	}
 
 	r.mu.Lock()
@@ -256,6 +240,43 @@ func (r *room) fillGap() {
 		return
 	}
 	r.filling = false
+}
+
+// catchUp shows every stored message newer than the last one shown, page
+// by page.
+func (r *room) catchUp() {
+	for r.readAfter(0) {
+	}
+}
+
+// readAfter reads from the store the messages after the last one shown,
+// up to Seq upto (0: a page), shows them in order and reports whether a
+// full page came back, so that there may be more.
+func (r *room) readAfter(upto int64) (more bool) {
+	r.mu.Lock()
+	after := r.last
+	r.mu.Unlock()
+	limit := r.hub.cfg.PageSize
+	if upto > after {
+		limit = int(upto - after)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.WriteWait)
+	msgs, err := r.hub.src.After(ctx, r.id, after, limit)
+	cancel()
+	if err != nil {
+		r.hub.log.Warn("read missed messages", "room", r.id, "after", after, "err", err)
+		return false
+	}
+	for _, m := range msgs {
+		f, err := r.hub.frame(r.hub.render.Messages(r.id, []chat.Message{m}))
+		if err != nil {
+			r.hub.log.Error("render message", "room", r.id, "seq", m.Seq, "err", err)
+			f = outbound{}
+		}
+		f.seq = m.Seq
+		r.deliver(f)
+	}
+	return upto == 0 && len(msgs) == limit
 }
 
 // fanout queues f to every member without blocking. r.mu is held.
