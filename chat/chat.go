@@ -91,7 +91,8 @@ type Store interface {
 	RenameUser(ctx context.Context, id int64, name string) (User, error)
 
 	// AddMessage stores m with the next Seq of its room and returns it with
-	// ID, Seq and CreatedAt set. When the room already holds a message
+	// ID, Seq and CreatedAt set, and Author.Name the author's current
+	// display name (m.Author.Name when the store knows no such member). When the room already holds a message
 	// with m.Token, it stores nothing and returns that message and
 	// duplicate = true.
 	AddMessage(ctx context.Context, m Message) (stored Message, duplicate bool, err error)

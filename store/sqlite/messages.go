@@ -16,13 +16,15 @@ import (
 // inserting in one statement, on the single writer, means no two
 // messages of a room can be given the same seq; UNIQUE (room_id, seq)
 // would refuse them anyway. The SELECT needs its WHERE for SQLite to
-// parse the ON CONFLICT that follows as an upsert.
+// parse the ON CONFLICT that follows as an upsert. The author's name is
+// the member's current one, so that a rename shows on the next message
+// even from a connection opened before it.
 const insertMessage = `
 INSERT INTO messages (room_id, seq, author_id, author_name, body, token, created_at)
-SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
+SELECT ?1, coalesce(max(seq), 0) + 1, ?2, coalesce((SELECT name FROM users WHERE id = ?2), ?3), ?4, ?5, ?6
 FROM messages WHERE room_id = ?1
 ON CONFLICT (room_id, token) DO NOTHING
-RETURNING id, seq`
+RETURNING id, seq, author_name`
 
 // messageColumns are the columns scanMessage reads, in its order.
 const messageColumns = `id, room_id, seq, author_id, author_name, body, coalesce(token, ''), created_at`
@@ -44,7 +46,7 @@ func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Mes
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, s.addMessage).QueryRowContext(ctx,
-			m.Room, m.Author.ID, m.Author.Name, m.Body, token, at).Scan(&m.ID, &m.Seq)
+			m.Room, m.Author.ID, m.Author.Name, m.Body, token, at).Scan(&m.ID, &m.Seq, &m.Author.Name)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

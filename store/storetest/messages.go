@@ -32,6 +32,25 @@ func testMessages(t *testing.T, open func(t *testing.T) chat.Store) {
 		}
 	})
 
+	t.Run("AuthorNameIsCurrent", func(t *testing.T) {
+		s := open(t)
+		room := MustCreateRoom(t, s, "General")
+		u := MustCreateUser(t, s)
+		renamed, err := s.RenameUser(t.Context(), u.ID, "ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := newMessage(room.ID, 0)
+		in.Author = u // still carries the old name, as a socket opened earlier would
+		if got := MustAddMessage(t, s, in); got.Author != renamed {
+			t.Errorf("author = %+v, want the current %+v", got.Author, renamed)
+		}
+		page, err := s.Before(t.Context(), room.ID, 0, 10)
+		if err != nil || len(page.Messages) != 1 || page.Messages[0].Author != renamed {
+			t.Errorf("stored page = %+v, %v; want one message by %+v", page, err, renamed)
+		}
+	})
+
 	t.Run("DuplicateToken", func(t *testing.T) {
 		s := open(t)
 		room := MustCreateRoom(t, s, "General")
