@@ -36,6 +36,9 @@ type config struct {
 	StaticDir string
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there; keep
+	// it on a loopback address.
+	DebugAddr string
 }
 
 // option is one setting: its flag, its environment variable and its
@@ -82,6 +85,7 @@ var options = []option{
 		return nil
 	}},
 	{"static-dir", "HXCHAT_STATIC_DIR", "", "serve /static from this directory instead of the built-in files (for designers)", func(c *config, v string) error { c.StaticDir = v; return nil }},
+	{"debug-addr", "HXCHAT_DEBUG_ADDR", "", "address for the Go profiler at /debug/pprof/ (empty: off; keep it on loopback)", func(c *config, v string) error { c.DebugAddr = v; return nil }},
 	{"log-level", "HXCHAT_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 }
 

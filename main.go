@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -97,6 +98,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	e.HideBanner, e.HidePort = true, true
 	web.Register(e)
 
+	if cfg.DebugAddr != "" {
+		go serveDebug(ctx, log, cfg.DebugAddr)
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -130,4 +135,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		return err
 	}
 	return nil
+}
+
+// serveDebug serves Go's profiler on addr until ctx ends.
+func serveDebug(ctx context.Context, log *slog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("profiler listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("profiler", "err", err)
+	}
 }
