@@ -8,6 +8,8 @@ type EventKind string
 const (
 	// EventMessage announces a stored message.
 	EventMessage EventKind = "message"
+	// EventRoster tells the other instances who is in a room on one.
+	EventRoster EventKind = "roster"
 )
 
 // Event is what the service publishes through the Broker for live
@@ -20,6 +22,27 @@ type Event struct {
 	Room int64 `json:"room"`
 	// Message is set for EventMessage.
 	Message *Message `json:"message,omitempty"`
+	// Roster is set for EventRoster.
+	Roster *Roster `json:"roster,omitempty"`
+}
+
+// Roster is what one instance tells the others about a room, so that
+// every instance shows the same people online and announces each person
+// once, however their connections are spread.
+type Roster struct {
+	// Instance identifies the instance that sent the roster.
+	Instance string `json:"instance"`
+	// Version grows with every roster an instance sends; an older one
+	// that arrives late is ignored.
+	Version int64 `json:"version"`
+	// People are everyone connected to the room on that instance.
+	People []User `json:"people"`
+	// Joined and Left are who came and went there since its last roster.
+	Joined []User `json:"joined,omitempty"`
+	Left   []User `json:"left,omitempty"`
+	// Ask asks the other instances for their rosters of the room now: the
+	// sender has just got its first member there.
+	Ask bool `json:"ask,omitempty"`
 }
 
 // Broker carries events from the instance that produced them to the hub

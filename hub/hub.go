@@ -90,6 +90,22 @@ type Config struct {
 	// CheckOrigin decides whether a websocket request may be upgraded
 	// (default: gorilla/websocket's same-origin check).
 	CheckOrigin func(r *http.Request) bool
+
+	// Instance names this instance among several; it must differ on every
+	// start.
+	Instance string
+	// Publish sends an event to the other instances through the broker;
+	// nil for a single instance, which then sends no rosters.
+	Publish func(ctx context.Context, ev chat.Event) error
+	// RosterEvery is how often a live room's roster is re-sent to the
+	// other instances (default 10s).
+	RosterEvery time.Duration
+	// RosterTTL is how long another instance's roster counts without
+	// renewal (default 3 x RosterEvery): the bound on how long the people
+	// of an instance that died still show as online.
+	RosterTTL time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -107,6 +123,11 @@ func (c Config) withDefaults() Config {
 	def(&c.ResumeWait, 5*time.Second)
 	def(&c.GapWait, 500*time.Millisecond)
 	def(&c.PresenceWait, 250*time.Millisecond)
+	def(&c.RosterEvery, 10*time.Second)
+	def(&c.RosterTTL, 3*c.RosterEvery)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = 512 << 10
 	}
@@ -144,6 +165,8 @@ type Hub struct {
 	// clients tracks every connection for Shutdown.
 	clients sync.WaitGroup
 	closing atomic.Bool
+	// rosterVersion numbers this instance's rosters.
+	rosterVersion atomic.Int64
 
 	stats Stats
 }
@@ -178,6 +201,9 @@ var _ chat.Sink = (*Hub)(nil)
 func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
 	cfg = cfg.withDefaults()
 	h := &Hub{log: log, render: render, src: src, cfg: cfg}
+	// Versions start from the clock, so that a restarted instance's
+	// rosters are newer than any it sent before.
+	h.rosterVersion.Store(cfg.Now().UnixNano())
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -238,10 +264,17 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, m Member, recv Recei
 // dropped before any rendering.
 func (h *Hub) Deliver(ev chat.Event) {
 	v, ok := h.rooms.Load(ev.Room)
-	if !ok || ev.Kind != chat.EventMessage || ev.Message == nil {
+	if !ok {
 		return
 	}
 	r := v.(*room)
+	if ev.Kind == chat.EventRoster && ev.Roster != nil && ev.Roster.Instance != h.cfg.Instance {
+		r.receiveRoster(ev.Roster)
+		return
+	}
+	if ev.Kind != chat.EventMessage || ev.Message == nil {
+		return
+	}
 	f, err := h.frame(h.render.Messages(ev.Room, []chat.Message{*ev.Message}))
 	if err != nil {
 		h.log.Error("render message", "room", ev.Room, "seq", ev.Message.Seq, "err", err)
@@ -348,8 +381,8 @@ func (h *Hub) leave(c *Client) {
 	}
 }
 
-// Online lists the people connected to a room on this instance, ordered
-// by name.
+// Online lists the people connected to a room, here or on another
+// instance, ordered by name.
 func (h *Hub) Online(id int64) []chat.User {
 	v, ok := h.rooms.Load(id)
 	if !ok {
@@ -358,5 +391,5 @@ func (h *Hub) Online(id int64) []chat.User {
 	r := v.(*room)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.online()
+	return r.everyone()
 }

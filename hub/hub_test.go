@@ -34,14 +34,20 @@ type env struct {
 // query string; a text frame "resume N" resumes after N.
 func newEnv(tb testing.TB, cfg hub.Config) *env {
 	tb.Helper()
-	if cfg.PresenceWait == 0 {
-		cfg.PresenceWait = time.Millisecond
-	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "hub.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	return newEnvOn(tb, cfg, st)
+}
+
+// newEnvOn is newEnv on an existing store, for several instances.
+func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
+	tb.Helper()
+	if cfg.PresenceWait == 0 {
+		cfg.PresenceWait = time.Millisecond
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &env{store: st, hub: hub.New(log, views.Fragments{}, st, cfg), left: make(chan hub.Member, 1024)}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

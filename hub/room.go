@@ -35,6 +35,13 @@ type room struct {
 	joined, left map[int64]chat.User
 	// presenceDue is true while a presence update is scheduled.
 	presenceDue bool
+	// remote are the rosters of the other instances, by instance.
+	remote map[string]*remoteRoster
+	// heartbeat re-sends this instance's roster while the room is live.
+	heartbeat *time.Timer
+	// asked is set once this instance has asked the others for their
+	// rosters of the room.
+	asked bool
 	// freed is set when the room left the hub's map; a join that finds
 	// it freed looks the room up again.
 	freed bool
@@ -55,6 +62,7 @@ func newRoom(h *Hub, id, last int64) *room {
 		pending: make(map[int64]outbound),
 		joined:  make(map[int64]chat.User),
 		left:    make(map[int64]chat.User),
+		remote:  make(map[string]*remoteRoster),
 		last:    last,
 	}
 }
@@ -123,6 +131,12 @@ func (r *room) freeIfEmpty() bool {
 		return false
 	}
 	r.freed = true
+	if r.heartbeat != nil {
+		r.heartbeat.Stop()
+	}
+	// The last roster: nobody here any more, so that the other instances
+	// do not wait RosterTTL to stop counting the people who were.
+	r.publishRoster(nil, slices.Collect(maps.Values(r.left)), false)
 	return true
 }
 
@@ -156,7 +170,10 @@ func (r *room) schedulePresence() {
 }
 
 // sendPresence broadcasts who is online and who came and went since the
-// last update, rendered once for everyone.
+// last update, rendered once for everyone, and tells the other instances.
+// Someone who came here but is already connected through another
+// instance is not announced again, nor is someone who left here but is
+// still there.
 func (r *room) sendPresence() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -164,18 +181,29 @@ func (r *room) sendPresence() {
 	if r.freed {
 		return
 	}
-	online := r.online()
+	joined := slices.Collect(maps.Values(r.joined))
+	left := slices.Collect(maps.Values(r.left))
+	clear(r.joined)
+	clear(r.left)
+	// The first roster of a room new here asks the others for theirs.
+	r.publishRoster(joined, left, !r.asked)
+	r.asked = true
+	r.showPresence(r.notElsewhere(joined, ""), r.notElsewhere(left, ""))
+}
+
+// showPresence renders the online list, with notices for joined and left,
+// and sends it to every member. r.mu is held.
+func (r *room) showPresence(joined, left []chat.User) {
+	online := r.everyone()
 	p := chat.Presence{
 		Room:   r.id,
-		Joined: slices.Collect(maps.Values(r.joined)),
-		Left:   slices.Collect(maps.Values(r.left)),
+		Joined: joined,
+		Left:   left,
 		Online: online[:min(len(online), chat.MaxOnlineShown)],
 		Total:  len(online),
 	}
 	sortUsers(p.Joined)
 	sortUsers(p.Left)
-	clear(r.joined)
-	clear(r.left)
 	f, err := r.hub.frame(r.hub.render.Presence(p))
 	if err != nil {
 		r.hub.log.Error("render presence", "room", r.id, "err", err)
