@@ -69,7 +69,12 @@ func (h *Handler) receive(cl *hub.Client, data []byte, limiter *rate.Limiter) {
 	}
 	m := cl.Member()
 	if f.Resume {
-		cl.Resume(f.After)
+		// A resume costs a read of the store; a page sends one per
+		// (re)connection, so a flood of them counts against the same limit
+		// as messages.
+		if limiter.Allow() {
+			cl.Resume(f.After)
+		}
 		return
 	}
 	_, _, err = h.svc.Post(cl.Context(), chat.Post{
