@@ -130,6 +130,10 @@ func (h *Handler) Register(e *echo.Echo) {
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSameSite: http.SameSiteLaxMode,
+			// A missing token is as forbidden as a wrong one.
+			ErrorHandler: func(error, echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden, "This form has expired or came from another site. Reload the page and try again.")
+			},
 		}),
 		h.identify,
 	)
