@@ -1,0 +1,81 @@
+// Package pgtest gives tests a PostgreSQL database of their own: a fresh
+// schema on the server named by HXCHAT_TEST_POSTGRES_URL, dropped when
+// the test ends.
+//
+// CI sets HXCHAT_TEST_POSTGRES_URL (to
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable) and CI=true;
+// there a missing variable fails the test, so that a broken CI setup
+// cannot pass by skipping. On a developer's machine without the variable
+// the test is skipped.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvURL is the environment variable naming the test server.
+const EnvURL = "HXCHAT_TEST_POSTGRES_URL"
+
+// ServerURL returns the test server's URL, skipping tb (failing it in
+// CI) when there is none.
+func ServerURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%s is not set; CI must provide a PostgreSQL server", EnvURL)
+		}
+		tb.Skipf("%s is not set; set it to run the PostgreSQL tests", EnvURL)
+	}
+	return u
+}
+
+// Schema creates a schema named t_<random> on the test server and returns
+// the server's URL with search_path set to it, so that everything a store
+// opened on the URL creates lands there. The schema and everything in it
+// are dropped when tb ends; register Cleanups that close stores after
+// calling Schema, so that they run first.
+func Schema(tb testing.TB) string {
+	tb.Helper()
+	server := ServerURL(tb)
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "t_" + hex.EncodeToString(b)
+
+	exec(tb, server, `CREATE SCHEMA `+name)
+	tb.Cleanup(func() {
+		// The test's context has ended by now.
+		exec(tb, server, `DROP SCHEMA `+name+` CASCADE`)
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// exec runs one statement on its own connection to server.
+func exec(tb testing.TB, server, sql string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		tb.Fatalf("connect to the test server (%s): %v", EnvURL, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
