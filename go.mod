@@ -3,6 +3,7 @@ module hxchat
 go 1.26.8
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/a-h/templ v0.3.1100
 	github.com/gorilla/securecookie v1.1.2
 	github.com/gorilla/websocket v1.5.3

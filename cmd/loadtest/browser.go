@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// person is one simulated browser: its cookies (the identity cookie
+// hxchat_id and the csrf cookie) and an HTTP client that keeps them.
+type person struct {
+	jar http.CookieJar
+	hc  *http.Client
+}
+
+// newPerson returns a browser with an empty cookie jar, making its
+// requests through tr.
+func newPerson(tr http.RoundTripper) *person {
+	jar, _ := cookiejar.New(nil)
+	return &person{jar: jar, hc: &http.Client{
+		Transport: tr,
+		Jar:       jar,
+		Timeout:   30 * time.Second,
+		// A browser follows redirects; the tool reads the Location of
+		// the create-room redirect itself.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// maxPage bounds what the tool reads of one response.
+const maxPage = 16 << 20
+
+// get fetches u and returns the body of a 200 answer.
+func (p *person) get(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return body, nil
+}
+
+// loadRoom opens a room's page, as a browser does before its socket
+// connects.
+func (p *person) loadRoom(ctx context.Context, base *url.URL, room int64) (page, error) {
+	body, err := p.get(ctx, base.String()+roomPath(room))
+	if err != nil {
+		return page{}, err
+	}
+	return parsePage(body)
+}
+
+// loadOlder clicks "Load older" from before until the page reaches a
+// Seq at or below after+1 (or the room's first message), and returns the
+// messages newer than after, oldest first, with their bodies copied.
+func (p *person) loadOlder(ctx context.Context, base *url.URL, room, before, after int64) ([]item, error) {
+	var got []item
+	// Each page holds at least one message, so the gap bounds the pages.
+	for pages := int64(0); before > after+1 && pages <= before-after; pages++ {
+		body, err := p.get(ctx, base.String()+roomPath(room)+"/messages?before="+strconv.FormatInt(before, 10))
+		if err != nil {
+			return got, err
+		}
+		var f fragment
+		if err := parseFragment(body, &f); err != nil {
+			return got, fmt.Errorf("older messages: %w", err)
+		}
+		if len(f.items) == 0 {
+			break
+		}
+		for _, it := range f.items {
+			if it.seq > after && it.seq < before {
+				it.body = slices.Clone(it.body)
+				got = append(got, it)
+			}
+		}
+		before = f.items[0].seq
+		if f.olderBefore == 0 {
+			break
+		}
+	}
+	slices.SortFunc(got, func(a, b item) int { return int(a.seq - b.seq) })
+	return got, nil
+}
+
+// roomPath is a room page's path.
+func roomPath(id int64) string { return "/chat/rooms/" + strconv.FormatInt(id, 10) }
+
+// ensureRooms returns the IDs of the rooms named names, creating those
+// that do not exist through the room list's form, as a person would.
+func ensureRooms(ctx context.Context, tr http.RoundTripper, base *url.URL, names []string, concurrency int) ([]int64, error) {
+	admin := newPerson(tr)
+	list, err := admin.get(ctx, base.String()+"/chat/rooms")
+	if err != nil {
+		return nil, err
+	}
+	csrf, existing, err := parseRooms(list)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(names))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, max(1, min(concurrency, 16)))
+	for i, name := range names {
+		if id, ok := existing[name]; ok {
+			ids[i] = id
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			id, err := admin.createRoom(ctx, base, csrf, name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("create room %q: %w", name, err)
+			}
+			ids[i] = id
+		}()
+	}
+	wg.Wait()
+	return ids, firstErr
+}
+
+// createRoom posts the create-room form and returns the new room's ID
+// from the redirect to its page.
+func (p *person) createRoom(ctx context.Context, base *url.URL, csrf, name string) (int64, error) {
+	form := url.Values{"name": {name}, "_csrf": {csrf}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/chat/rooms", strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base.String())
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxPage))
+	if resp.StatusCode != http.StatusSeeOther {
+		return 0, fmt.Errorf("POST /chat/rooms: %s", resp.Status)
+	}
+	loc := resp.Header.Get("Location")
+	id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/chat/rooms/"), 10, 64)
+	if err != nil || !strings.HasPrefix(loc, "/chat/rooms/") {
+		return 0, errors.New("POST /chat/rooms: redirected to " + loc)
+	}
+	return id, nil
+}

@@ -1,0 +1,429 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// client is one browser tab on one room: its page, its websocket
+// (reopened the way htmx's extension reopens it) and what it received.
+type client struct {
+	id   int
+	r    *run
+	room *room
+	who  *person
+	// slow clients stop reading between pauseFrom and pauseUntil
+	// (offsets from the run's epoch, in nanoseconds).
+	slow                  bool
+	pauseFrom, pauseUntil atomic.Int64
+
+	// Owned by the client's goroutine: start is the Seq its page showed
+	// (-1 until loaded), last the newest Seq received, seen the Seqs
+	// received after start.
+	start int64
+	last  int64
+	seen  seqSet
+	buf   []byte
+	frag  fragment
+
+	// lastSeen mirrors last for the run's progress checks.
+	lastSeen atomic.Int64
+	// ended is set when the client stopped for good.
+	ended atomic.Bool
+	// opened is closed at the first open (or when the client ends before
+	// one); opens counts opens, lastOpen is the newest (epoch offset).
+	opened     chan struct{}
+	openedOnce sync.Once
+	opens      atomic.Int64
+	lastOpen   atomic.Int64
+	// markerAt is when the client received a marker message (epoch
+	// offset; reconnect runs).
+	markerAt atomic.Int64
+
+	mu sync.Mutex
+	// cur is the open socket, nil while disconnected; up is closed when
+	// one opens; closed is set when the run closes the client.
+	cur    *link
+	up     chan struct{}
+	closed bool
+
+	// Sender side: token is the send form's current token (owned by the
+	// sender goroutine once it runs), replies the server's answers to
+	// sends, outbox the messages to post in order.
+	token   string
+	replies chan reply
+	outbox  chan *message
+}
+
+// link is one open websocket.
+type link struct {
+	ws *websocket.Conn
+	// wmu serialises writers: the resume, the sends and the final close.
+	wmu sync.Mutex
+	// down is closed once the socket is finished; every reply it carried
+	// has been handed over by then.
+	down chan struct{}
+}
+
+// writeWait bounds each write.
+const writeWait = 10 * time.Second
+
+// write sends one text frame.
+func (l *link) write(data []byte) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	_ = l.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	return l.ws.WriteMessage(websocket.TextMessage, data)
+}
+
+// reply is the server's answer to a send: a fresh form's token, or the
+// text of a refusal.
+type reply struct {
+	token, refusal string
+}
+
+func newClient(r *run, id int, rm *room, who *person) *client {
+	return &client{
+		id: id, r: r, room: rm, who: who, start: -1,
+		opened:  make(chan struct{}),
+		up:      make(chan struct{}),
+		replies: make(chan reply, 8),
+	}
+}
+
+// load opens the client's room page: its send token and the Seq the
+// resume form will send.
+func (c *client) load(ctx context.Context) error {
+	p, err := c.who.loadRoom(ctx, c.r.base, c.room.id)
+	if err != nil {
+		return err
+	}
+	c.token, c.start, c.last = p.token, p.after, p.after
+	c.lastSeen.Store(p.after)
+	return nil
+}
+
+// reconnectable reports whether htmx-ext-ws 2.0.4 reopens a socket
+// closed with code (1006 also stands for a dial that failed).
+func reconnectable(code int) bool {
+	switch code {
+	case websocket.CloseAbnormalClosure, websocket.CloseInternalServerErr,
+		websocket.CloseServiceRestart, websocket.CloseTryAgainLater:
+		return true
+	}
+	return false
+}
+
+// backoff is htmx-ext-ws's "full-jitter" delay: a random wait up to
+// 1s x 2^retries, retries capped at 6.
+func backoff(retries int) time.Duration {
+	return time.Duration(rand.Float64() * float64(time.Second<<min(retries, 6)))
+}
+
+// live keeps the client's socket open until ctx ends: dial, resume,
+// read; after a close that htmx reopens, wait its backoff and dial
+// again.
+func (c *client) live(ctx context.Context) {
+	defer c.finish()
+	retries, fails := 0, 0
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if !sleep(ctx, backoff(retries)) {
+				return
+			}
+			retries++
+		}
+		began := time.Now()
+		ws, err := c.dial(ctx)
+		if ctx.Err() != nil {
+			if ws != nil {
+				ws.Close()
+			}
+			return
+		}
+		if err != nil {
+			// A browser sees a failed dial as a close with 1006.
+			c.r.count.dialFailures.Add(1)
+			if fails++; fails > c.r.opt.MaxRetries {
+				c.r.count.gaveUp.Add(1)
+				c.r.errs.add("conn %d (room %q): gave up after %d failed dials: %v", c.id, c.room.name, fails, err)
+				return
+			}
+			continue
+		}
+		fails, retries = 0, 0
+		if c.opens.Add(1) == 1 {
+			c.r.connect.record(c.id, time.Since(began))
+		} else {
+			c.r.count.reconnects.Add(1)
+		}
+		code := c.serve(ctx, ws)
+		if ctx.Err() != nil {
+			return
+		}
+		switch code {
+		case websocket.CloseTryAgainLater:
+			c.r.count.evictions.Add(1)
+		case websocket.CloseServiceRestart:
+			c.r.count.restarts.Add(1)
+		case websocket.CloseAbnormalClosure:
+		default:
+			c.r.count.otherCloses.Add(1)
+		}
+		if !reconnectable(code) {
+			c.r.count.gaveUp.Add(1)
+			c.r.errs.add("conn %d (room %q): closed with %d, which htmx does not reopen", c.id, c.room.name, code)
+			return
+		}
+	}
+}
+
+// finish marks the client ended.
+func (c *client) finish() {
+	c.ended.Store(true)
+	c.openedOnce.Do(func() { close(c.opened) })
+}
+
+// dial opens the websocket with the page's cookies and Origin.
+func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
+	rcvbuf := 0
+	if c.slow {
+		rcvbuf = c.r.sc.SlowRcvBuf
+	}
+	d := websocket.Dialer{
+		NetDialContext:   c.r.src.dialer(rcvbuf),
+		HandshakeTimeout: 15 * time.Second,
+		Jar:              c.who.jar,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  2048,
+	}
+	h := http.Header{"Origin": {c.r.origin}}
+	ws, resp, err := d.DialContext(ctx, c.r.wsURL(c.room.id), h)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	return ws, err
+}
+
+// serve runs one open socket: the resume form first, as htmx sends it on
+// open, then reading until it closes; it returns the close code.
+func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
+	l := &link{ws: ws, down: make(chan struct{})}
+	defer close(l.down)
+	defer ws.Close()
+	ws.SetReadLimit(maxPage)
+	if err := l.write(c.r.resumeFrame(c.room.id, c.last)); err != nil {
+		return websocket.CloseAbnormalClosure
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return websocket.CloseGoingAway
+	}
+	c.cur = l
+	close(c.up)
+	c.mu.Unlock()
+	c.lastOpen.Store(int64(c.r.now()))
+	c.openedOnce.Do(func() { close(c.opened) })
+
+	code := c.read(ctx, ws)
+
+	c.mu.Lock()
+	c.cur = nil
+	c.up = make(chan struct{})
+	c.mu.Unlock()
+	return code
+}
+
+// read handles frames until the socket fails or closes.
+func (c *client) read(ctx context.Context, ws *websocket.Conn) int {
+	for {
+		if c.slow {
+			c.pause(ctx)
+		}
+		_, rd, err := ws.NextReader()
+		if err == nil {
+			c.buf, err = readAll(c.buf[:0], rd)
+		}
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			return websocket.CloseAbnormalClosure
+		}
+		c.handle(ctx, c.buf)
+	}
+}
+
+// pause stops a slow client from reading during its pause.
+func (c *client) pause(ctx context.Context) {
+	now := c.r.now()
+	from, until := time.Duration(c.pauseFrom.Load()), time.Duration(c.pauseUntil.Load())
+	if until > 0 && now >= from && now < until {
+		sleep(ctx, until-now)
+	}
+}
+
+// readAll appends everything from rd to buf.
+func readAll(buf []byte, rd io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// handle processes one frame from the server.
+func (c *client) handle(ctx context.Context, b []byte) {
+	f := &c.frag
+	if err := parseFragment(b, f); err != nil {
+		c.r.errs.add("conn %d (room %q): unreadable frame: %v", c.id, c.room.name, err)
+		return
+	}
+	if len(f.items) > 0 {
+		c.r.count.frames.Add(1)
+		c.r.count.frameBytes.Add(int64(len(b)))
+	}
+	if f.replaced {
+		c.replaceLog(ctx, f)
+	} else {
+		for _, it := range f.items {
+			c.accept(it, false)
+		}
+	}
+	if f.token != "" {
+		c.answer(reply{token: f.token})
+	}
+	if f.refusal != "" {
+		c.answer(reply{refusal: f.refusal})
+	}
+}
+
+// answer hands the server's answer to a send to the sender.
+func (c *client) answer(rep reply) {
+	select {
+	case c.replies <- rep:
+	default:
+		c.r.errs.add("conn %d: an answer to a send nobody waits for: %+v", c.id, rep)
+	}
+}
+
+// replaceLog handles a frame that replaces the whole log: the page
+// missed more than a page of messages. A person would click "Load older"
+// for the ones between what they had and the new page; so does the tool,
+// and then takes the page. Messages the page had already are not
+// duplicates: the log was replaced, not appended to.
+func (c *client) replaceLog(ctx context.Context, f *fragment) {
+	c.r.count.replacedLogs.Add(1)
+	if f.olderBefore > 0 && len(f.items) > 0 && f.items[0].seq > c.last+1 {
+		older, err := c.who.loadOlder(ctx, c.r.base, c.room.id, f.items[0].seq, c.last)
+		if err != nil && ctx.Err() == nil {
+			c.r.errs.add("conn %d (room %q): load older: %v", c.id, c.room.name, err)
+		}
+		c.r.count.olderPages.Add(1)
+		for _, it := range older {
+			c.accept(it, true)
+		}
+	}
+	for _, it := range f.items {
+		c.accept(it, true)
+	}
+}
+
+// accept takes one message shown to the client: it must show what every
+// other connection saw under that Seq, arrive once, and arrive after
+// every lower Seq.
+func (c *client) accept(it item, replaced bool) {
+	msg, sched, ours := c.r.parseBody(it.body)
+	ident := identity(msg, it.body)
+	if first := c.room.note(it.seq, ident); first != ident {
+		c.r.count.mismatches.Add(1)
+		c.r.errs.add("room %q Seq %d: conn %d was shown %q, another connection something else", c.room.name, it.seq, c.id, it.body)
+	}
+	if ours && c.r.msgs[msg].room != c.room {
+		c.r.count.mismatches.Add(1)
+		c.r.errs.add("conn %d (room %q): got message %d of room %q", c.id, c.room.name, msg, c.r.msgs[msg].room.name)
+	}
+	if it.seq <= c.start {
+		return
+	}
+	i := it.seq - c.start - 1
+	if c.seen.has(i) {
+		if !replaced {
+			c.r.count.duplicates.Add(1)
+			c.r.errs.add("conn %d (room %q): Seq %d delivered again", c.id, c.room.name, it.seq)
+		}
+		return
+	}
+	if it.seq < c.last {
+		c.r.count.reorders.Add(1)
+		c.r.errs.add("conn %d (room %q): Seq %d arrived after %d", c.id, c.room.name, it.seq, c.last)
+	}
+	c.seen.set(i)
+	if it.seq > c.last {
+		c.last = it.seq
+		c.lastSeen.Store(it.seq)
+	}
+	if ours {
+		now := c.r.now()
+		if c.slow {
+			c.r.slowLat.record(c.id, now-sched)
+		} else {
+			c.r.lat.record(c.id, now-sched)
+		}
+		if c.r.msgs[msg].marker {
+			c.markerAt.Store(int64(now))
+		}
+		c.r.count.deliveries.Add(1)
+		c.r.count.lastDelivery.Store(int64(now))
+	}
+}
+
+// close ends the client's socket as a page that navigates away does
+// (1001); the client's goroutine then stops, since ctx has ended.
+func (c *client) close() {
+	c.mu.Lock()
+	c.closed = true
+	l := c.cur
+	c.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.wmu.Lock()
+	_ = l.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
+	l.wmu.Unlock()
+	l.ws.Close()
+}
+
+// sleep waits d or until ctx ends, and reports whether ctx is still on.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scenario is one load run: a preset with the flags given laid over it.
+type scenario struct {
+	// Name is the preset's name, used in room names and the report.
+	Name string
+	// Conns is the number of websocket connections, one simulated person
+	// (browser tab) each.
+	Conns int
+	// Rooms is how many rooms the connections are spread over
+	// (connection i is in room i mod Rooms).
+	Rooms int
+	// Senders is how many of the connections post; sender j is connection
+	// j, so with Senders == Rooms every room has one.
+	Senders int
+	// Messages is how many messages are posted in all.
+	Messages int
+	// Rate is the fixed schedule, in messages a second over all senders.
+	Rate float64
+	// BodySize pads each message body to this many characters; the
+	// smallest body (an id and the scheduled time) is about 30.
+	BodySize int
+	// Slow is how many connections stop reading for SlowPause once the
+	// traffic starts, with a receive buffer of SlowRcvBuf bytes, like a
+	// phone on a bad network.
+	Slow       int
+	SlowPause  time.Duration
+	SlowRcvBuf int
+	// Hold is how long an idle run holds its connections.
+	Hold time.Duration
+	// RSSAt are connection counts at which the server's memory is sampled
+	// on the way up (idle).
+	RSSAt []int
+	// Restart makes the run restart the server after the messages are
+	// scheduled and time how long every client takes to catch up
+	// (reconnect).
+	Restart bool
+	// Drain bounds the wait for every connection to hold every message
+	// once the sending is over.
+	Drain time.Duration
+}
+
+// presets are the named scenarios. Numbers are the issue's: the targets
+// the project aims for are in targets.go.
+var presets = map[string]scenario{
+	"short": {
+		Name: "short", Conns: 24, Rooms: 3, Senders: 6, Messages: 300, Rate: 200,
+		Drain: 15 * time.Second,
+	},
+	"bigroom": {
+		Name: "bigroom", Conns: 1000, Rooms: 1, Senders: 50, Messages: 20000, Rate: 1000,
+		Drain: 60 * time.Second,
+	},
+	"smallrooms": {
+		Name: "smallrooms", Conns: 10000, Rooms: 1000, Senders: 1000, Messages: 20000, Rate: 1000,
+		Drain: 60 * time.Second,
+	},
+	"idle": {
+		Name: "idle", Conns: 19000, Rooms: 100, Hold: 10 * time.Second, RSSAt: []int{10000},
+	},
+	"reconnect": {
+		Name: "reconnect", Conns: 10000, Rooms: 100, Senders: 100, Messages: 1000, Rate: 200,
+		Restart: true, Drain: 60 * time.Second,
+	},
+	"slow": {
+		Name: "slow", Conns: 500, Rooms: 1, Senders: 25, Messages: 10000, Rate: 500,
+		Slow: 10, SlowPause: 5 * time.Second, SlowRcvBuf: 4096, Drain: 60 * time.Second,
+	},
+}
+
+// presetOrder is the order `-preset all` runs them in.
+var presetOrder = []string{"bigroom", "smallrooms", "idle", "reconnect", "slow"}
+
+// options are the command line.
+type options struct {
+	// URL is the server's address; only loopback hosts are accepted.
+	URL string
+	// Presets are the scenarios to run, in order.
+	Presets []scenario
+	// Timeout bounds the whole run.
+	Timeout time.Duration
+	// PID is the server's process, for its memory and CPU; 0: not
+	// measured (or the process the tool starts).
+	PID int
+	// ServerBin, when set, is the hxchat binary the tool starts (and
+	// stops) for each scenario; ServerArgs are its flags.
+	ServerBin  string
+	ServerArgs string
+	// ServerLog is where a started server's output goes (default: a file
+	// in the temporary directory, named in the report).
+	ServerLog string
+	// DialConcurrency bounds the dials and page loads in flight.
+	DialConcurrency int
+	// SourceAddrs is how many loopback source addresses the dials spread
+	// over (127.0.0.2 upwards), each with its own ~28k ephemeral ports.
+	SourceAddrs int
+	// RoomPrefix starts the names of the rooms the tool uses; rooms that
+	// exist already are reused.
+	RoomPrefix string
+	// Settle is the pause after connecting, before memory is sampled and
+	// traffic starts, so that the join notices have gone out.
+	Settle time.Duration
+	// ReplyTimeout bounds the wait for the server's answer to one send.
+	ReplyTimeout time.Duration
+	// MaxRetries is how many reconnects in a row a client tries before it
+	// gives up.
+	MaxRetries int
+	// Verbose prints every error as it happens.
+	Verbose bool
+}
+
+// errUsage marks a command line that could not be parsed.
+var errUsage = errors.New("usage")
+
+// parseOptions reads the command line; flags given explicitly override
+// the preset's values.
+func parseOptions(args []string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(out)
+	preset := fs.String("preset", "short", "comma-separated presets to run: "+strings.Join(append([]string{"short"}, presetOrder...), ", ")+", or all")
+	short := fs.Bool("short", false, "run the small CI scenario (same as -preset short): asserts zero loss")
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server's address (loopback only)")
+	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "stop everything after this long")
+	fs.IntVar(&o.PID, "pid", 0, "the server's process id, to report its RSS per connection and CPU per delivery")
+	fs.StringVar(&o.ServerBin, "server-bin", "", "hxchat binary to start for each scenario (required by -preset reconnect)")
+	fs.StringVar(&o.ServerArgs, "server-args", "", "flags for -server-bin; -addr comes from -url, and -db, -msg-rate, -msg-burst get a fresh database and high limits unless given")
+	fs.StringVar(&o.ServerLog, "server-log", "", "file for the started server's output (default: a temporary file)")
+	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 100, "page loads and websocket dials in flight at once")
+	fs.IntVar(&o.SourceAddrs, "source-addrs", 4, "loopback source addresses to dial from (127.0.0.2, 127.0.0.3, ...)")
+	fs.StringVar(&o.RoomPrefix, "room-prefix", "load", "prefix of the room names the tool creates or reuses")
+	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "pause after connecting, before measuring memory and sending")
+	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", 30*time.Second, "longest wait for the answer to one send")
+	fs.IntVar(&o.MaxRetries, "max-retries", 12, "reconnect attempts in a row before a client gives up")
+	fs.BoolVar(&o.Verbose, "v", false, "print every error as it happens")
+
+	// Scenario settings: when given, they override every preset run.
+	var over scenario
+	var rssAt string
+	fs.IntVar(&over.Conns, "conns", 0, "websocket connections (one simulated person each)")
+	fs.IntVar(&over.Rooms, "rooms", 0, "rooms to spread the connections over")
+	fs.IntVar(&over.Senders, "senders", 0, "connections that post")
+	fs.IntVar(&over.Messages, "messages", 0, "messages to post in all")
+	fs.Float64Var(&over.Rate, "rate", 0, "messages per second over all senders")
+	fs.IntVar(&over.BodySize, "body-size", 0, "pad message bodies to this many characters")
+	fs.IntVar(&over.Slow, "slow", 0, "connections that stop reading for -slow-pause")
+	fs.DurationVar(&over.SlowPause, "slow-pause", 0, "how long the slow connections stop reading")
+	fs.IntVar(&over.SlowRcvBuf, "slow-rcvbuf", 0, "receive buffer of the slow connections, in bytes")
+	fs.DurationVar(&over.Hold, "hold", 0, "how long an idle run holds its connections")
+	fs.StringVar(&rssAt, "rss-at", "", "comma-separated connection counts at which to sample the server's memory on the way up")
+	fs.DurationVar(&over.Drain, "drain", 0, "longest wait for every connection to catch up after sending")
+	fs.Usage = func() {
+		fmt.Fprint(out, `Usage: go run ./cmd/loadtest [flags]
+
+loadtest drives an hxchat server on this machine the way browsers do (page
+load, htmx websocket frames, resume on reconnect), then checks that every
+connection got every message of its room exactly once and in order. It exits
+non-zero on any loss, duplicate, reordering or error.
+
+Presets:
+  short       24 conns in 3 rooms, 300 msgs at 200/s (CI; asserts zero loss)
+  bigroom     1 room x 1,000 conns, 1,000 msg/s
+  smallrooms  1,000 rooms x 10 conns, 1 msg/s per room
+  idle        19,000 conns held without traffic: server RSS per connection
+  reconnect   10,000 conns, restart the server (-server-bin), time the catch-up
+  slow        500 conns in one room, 10 stop reading: the others' latency
+
+The server must allow the send rate: start it with high -msg-rate/-msg-burst.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if rssAt != "" {
+		for _, s := range strings.Split(rssAt, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n <= 0 {
+				return o, fmt.Errorf("%w: -rss-at: want positive numbers, got %q", errUsage, s)
+			}
+			over.RSSAt = append(over.RSSAt, n)
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *short {
+		*preset = "short"
+	}
+	names := strings.Split(*preset, ",")
+	if *preset == "all" {
+		names = presetOrder
+	}
+	for _, name := range names {
+		sc, ok := presets[strings.TrimSpace(name)]
+		if !ok {
+			return o, fmt.Errorf("%w: unknown preset %q", errUsage, name)
+		}
+		sc.RSSAt = slices.Clone(sc.RSSAt)
+		apply(&sc, over, set)
+		if err := sc.check(); err != nil {
+			return o, fmt.Errorf("%w: %s: %v", errUsage, sc.Name, err)
+		}
+		if sc.Restart && o.ServerBin == "" {
+			return o, fmt.Errorf("%w: %s restarts the server: give -server-bin (and -server-args)", errUsage, sc.Name)
+		}
+		o.Presets = append(o.Presets, sc)
+	}
+	if o.DialConcurrency <= 0 || o.SourceAddrs <= 0 || o.MaxRetries <= 0 {
+		return o, fmt.Errorf("%w: -dial-concurrency, -source-addrs and -max-retries must be positive", errUsage)
+	}
+	return o, nil
+}
+
+// apply lays the explicitly given settings of over onto sc.
+func apply(sc *scenario, over scenario, set map[string]bool) {
+	ints := map[string]struct{ dst, src *int }{
+		"conns": {&sc.Conns, &over.Conns}, "rooms": {&sc.Rooms, &over.Rooms},
+		"senders": {&sc.Senders, &over.Senders}, "messages": {&sc.Messages, &over.Messages},
+		"body-size": {&sc.BodySize, &over.BodySize}, "slow": {&sc.Slow, &over.Slow},
+		"slow-rcvbuf": {&sc.SlowRcvBuf, &over.SlowRcvBuf},
+	}
+	for name, p := range ints {
+		if set[name] {
+			*p.dst = *p.src
+		}
+	}
+	durs := map[string]struct{ dst, src *time.Duration }{
+		"slow-pause": {&sc.SlowPause, &over.SlowPause}, "hold": {&sc.Hold, &over.Hold},
+		"drain": {&sc.Drain, &over.Drain},
+	}
+	for name, p := range durs {
+		if set[name] {
+			*p.dst = *p.src
+		}
+	}
+	if set["rate"] {
+		sc.Rate = over.Rate
+	}
+	if set["rss-at"] {
+		sc.RSSAt = over.RSSAt
+	}
+	if sc.Drain <= 0 {
+		sc.Drain = 30 * time.Second
+	}
+}
+
+// check refuses settings that cannot run.
+func (sc scenario) check() error {
+	switch {
+	case sc.Conns <= 0 || sc.Rooms <= 0:
+		return errors.New("-conns and -rooms must be positive")
+	case sc.Rooms > sc.Conns:
+		return errors.New("more rooms than connections")
+	case sc.Messages < 0 || sc.Senders < 0 || sc.Slow < 0:
+		return errors.New("negative -messages, -senders or -slow")
+	case sc.Messages > 0 && sc.Senders == 0:
+		return errors.New("messages but no -senders")
+	case sc.Messages > 0 && sc.Rate <= 0:
+		return errors.New("-rate must be positive")
+	case sc.Senders+sc.Slow > sc.Conns:
+		return errors.New("-senders plus -slow exceed -conns")
+	case sc.BodySize > 2000:
+		return errors.New("-body-size over hxchat's 2,000-character limit")
+	}
+	return nil
+}

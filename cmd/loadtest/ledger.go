@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// room is one room of the run and what its connections have seen.
+type room struct {
+	id   int64
+	name string
+	// clients are the connections in the room.
+	clients []*client
+
+	mu sync.RWMutex
+	// bySeq is what each Seq showed, as first seen by any connection: a
+	// message of this run (its index+1) or a hash of another body (with the
+	// top bit set).
+	bySeq map[int64]uint64
+	// maxSeq is the newest Seq any connection saw.
+	maxSeq atomic.Int64
+	// ours counts the Seqs that showed a message of this run; acked the
+	// sends to this room the server answered.
+	ours, acked atomic.Int64
+}
+
+func newRoom(id int64, name string) *room {
+	return &room{id: id, name: name, bySeq: map[int64]uint64{}}
+}
+
+// identity names what a message shows, for comparing across connections.
+func identity(msg int, body []byte) uint64 {
+	if msg >= 0 {
+		return uint64(msg) + 1
+	}
+	h := fnv.New64a()
+	h.Write(body)
+	return h.Sum64() | 1<<63
+}
+
+// note records that seq showed ident and reports the identity first
+// recorded for seq, which differs from ident when two connections saw
+// different messages under one Seq.
+func (r *room) note(seq int64, ident uint64) (first uint64) {
+	r.mu.RLock()
+	first, ok := r.bySeq[seq]
+	r.mu.RUnlock()
+	if ok {
+		return first
+	}
+	r.mu.Lock()
+	first, ok = r.bySeq[seq]
+	if !ok {
+		r.bySeq[seq] = ident
+		first = ident
+		if ident&(1<<63) == 0 {
+			r.ours.Add(1)
+		}
+		for {
+			m := r.maxSeq.Load()
+			if seq <= m || r.maxSeq.CompareAndSwap(m, seq) {
+				break
+			}
+		}
+	}
+	r.mu.Unlock()
+	return first
+}
+
+// caughtUp reports whether every message acked in the room has been seen
+// and every connection still going holds the newest one.
+func (r *room) caughtUp() bool {
+	if r.ours.Load() < r.acked.Load() {
+		return false
+	}
+	top := r.maxSeq.Load()
+	for _, c := range r.clients {
+		if !c.ended.Load() && c.lastSeen.Load() < top {
+			return false
+		}
+	}
+	return true
+}
+
+// seqSet is a growable bit set of the Seqs one connection received,
+// offset by the Seq its page held.
+type seqSet struct{ words []uint64 }
+
+// maxSeqSpan bounds a set, so a nonsense Seq cannot eat the memory.
+const maxSeqSpan = 1 << 26
+
+func (s *seqSet) has(i int64) bool {
+	w := i >> 6
+	return i >= 0 && w < int64(len(s.words)) && s.words[w]&(1<<(i&63)) != 0
+}
+
+func (s *seqSet) set(i int64) {
+	if i < 0 || i >= maxSeqSpan {
+		return
+	}
+	w := int(i >> 6)
+	for w >= len(s.words) {
+		s.words = append(s.words, 0)
+	}
+	s.words[w] |= 1 << (i & 63)
+}
+
+// count returns how many of 0..n-1 are set.
+func (s *seqSet) count(n int64) int64 {
+	var c int64
+	for w, word := range s.words {
+		if int64(w)*64 >= n {
+			break
+		}
+		if rest := n - int64(w)*64; rest < 64 {
+			word &= 1<<rest - 1
+		}
+		c += int64(bits.OnesCount64(word))
+	}
+	return c
+}
+
+// firstMissing returns the first of 0..n-1 not set, or -1.
+func (s *seqSet) firstMissing(n int64) int64 {
+	for i := range n {
+		if !s.has(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// verdict is the outcome of checking a run's deliveries.
+type verdict struct {
+	// lost counts (connection, message) pairs never delivered.
+	lost int64
+	// duplicates, reorders and mismatches copy the counters.
+	duplicates, reorders, mismatches int64
+	// unacked are sends the server never answered; postedTwice messages
+	// stored under two Seqs; undelivered acked messages nobody saw.
+	unacked, postedTwice, undelivered int64
+	// gaveUp are connections that stopped reconnecting.
+	gaveUp int64
+}
+
+// ok reports whether every message reached every connection once, in
+// order.
+func (v verdict) ok() bool { return v == verdict{} }
+
+// verify checks that every connection of every room holds every Seq
+// from the one its page showed to the room's newest exactly once, that
+// every acked message of the run was stored once, and notes what is
+// wrong in errs.
+func (r *run) verify() verdict {
+	v := verdict{
+		duplicates: r.count.duplicates.Load(),
+		reorders:   r.count.reorders.Load(),
+		mismatches: r.count.mismatches.Load(),
+		gaveUp:     r.count.gaveUp.Load(),
+	}
+	seqOf := make(map[int][]int64)
+	for _, rm := range r.rooms {
+		rm.mu.RLock()
+		for seq, ident := range rm.bySeq {
+			if ident&(1<<63) == 0 {
+				seqOf[int(ident-1)] = append(seqOf[int(ident-1)], seq)
+			}
+		}
+		rm.mu.RUnlock()
+		top := rm.maxSeq.Load()
+		for _, c := range rm.clients {
+			if c.start < 0 {
+				continue // never loaded its page: counted as an error then
+			}
+			span := top - c.start
+			if span <= 0 {
+				continue
+			}
+			got := c.seen.count(span)
+			if got < span {
+				v.lost += span - got
+				first := c.start + 1 + c.seen.firstMissing(span)
+				r.errs.add("conn %d (room %q): missing %d of Seq %d..%d, first %d", c.id, rm.name, span-got, c.start+1, top, first)
+			}
+		}
+	}
+	for i := range r.msgs {
+		m := &r.msgs[i]
+		if !m.posted.Load() {
+			continue
+		}
+		seqs := seqOf[m.idx]
+		switch {
+		case !m.acked.Load():
+			v.unacked++
+			r.errs.add("message %d (room %q): the server never answered its send", m.idx, m.room.name)
+		case len(seqs) == 0:
+			v.undelivered++
+			r.errs.add("message %d (room %q): acknowledged but never delivered to anyone", m.idx, m.room.name)
+		case len(seqs) > 1:
+			v.postedTwice++
+			r.errs.add("message %d (room %q): stored twice, as Seq %v", m.idx, m.room.name, seqs)
+		}
+	}
+	return v
+}
+
+// String lists the faults.
+func (v verdict) String() string {
+	return fmt.Sprintf("lost %d, duplicates %d, out of order %d, mismatched %d, unanswered sends %d, stored twice %d, never delivered %d, clients gave up %d",
+		v.lost, v.duplicates, v.reorders, v.mismatches, v.unacked, v.postedTwice, v.undelivered, v.gaveUp)
+}

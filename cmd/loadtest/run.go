@@ -1,0 +1,513 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// run is one scenario in progress.
+type run struct {
+	opt    *options
+	sc     scenario
+	base   *url.URL
+	origin string
+	src    *sources
+	tr     *http.Transport
+	out    io.Writer
+
+	// id marks this run's message bodies ("lt-<id>-<index>-<due µs>-").
+	id, bodyPrefix string
+	// epoch is the zero of every offset the run keeps; bodies carry
+	// offsets from it, so latency is read off one monotonic clock.
+	epoch time.Time
+
+	rooms   []*room
+	clients []*client
+	senders []*client
+	msgs    []message
+
+	count                 counters
+	errs                  errorLog
+	lat, slowLat, connect *latency
+
+	// fail ends the run with a cause (a refused send rate).
+	fail func(error)
+	srv  *server
+	pid  int
+}
+
+// now is the time since the run's epoch.
+func (r *run) now() time.Duration { return time.Since(r.epoch) }
+
+// wsURL is the websocket address of a room's page.
+func (r *run) wsURL(room int64) string {
+	return "ws://" + r.base.Host + "/ws/chat?room=" + strconv.FormatInt(room, 10)
+}
+
+// perSenderRate is how many messages a second each sender posts.
+func (r *run) perSenderRate() float64 {
+	return r.sc.Rate / float64(max(1, len(r.senders)))
+}
+
+// logf prints progress.
+func (r *run) logf(format string, args ...any) {
+	fmt.Fprintf(r.out, "%s [%6.1fs] %s\n", r.sc.Name, r.now().Seconds(), fmt.Sprintf(format, args...))
+}
+
+// runScenario runs sc against base and reports what it measured. An
+// error means the run could not be carried out; what it found wrong with
+// the deliveries is in the result.
+func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, out io.Writer) (*result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	r := &run{
+		opt: opt, sc: sc, base: base, origin: base.String(), out: out,
+		src: newSources(base, opt.SourceAddrs),
+		id:  hex.EncodeToString(id), epoch: time.Now(),
+		lat: newLatency(), slowLat: newLatency(), connect: newLatency(),
+		fail: cancel, pid: opt.PID,
+	}
+	r.bodyPrefix = "lt-" + r.id + "-"
+	if opt.Verbose {
+		r.errs.verbose = out
+	}
+	r.tr = &http.Transport{
+		DialContext:         r.src.dialer(0),
+		MaxIdleConns:        opt.DialConcurrency,
+		MaxIdleConnsPerHost: opt.DialConcurrency,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	defer r.tr.CloseIdleConnections()
+	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms}
+
+	if opt.ServerBin != "" {
+		dir, err := os.MkdirTemp("", "loadtest-"+sc.Name+"-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		logPath := opt.ServerLog
+		if logPath == "" {
+			logPath = filepath.Join(os.TempDir(), "loadtest-"+sc.Name+"-server.log")
+			_ = os.Remove(logPath)
+		}
+		lf, err := logFile(logPath, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer lf.Close()
+		res.ServerLog = logPath
+		r.srv = newServer(opt.ServerBin, opt.ServerArgs, base, dir, lf)
+		r.logf("starting %s %v", opt.ServerBin, r.srv.args)
+		if err := r.srv.start(ctx); err != nil {
+			return nil, err
+		}
+		defer r.srv.stop()
+		r.pid = r.srv.pid()
+	}
+	if err := r.setup(ctx); err != nil {
+		return nil, err
+	}
+
+	cctx, stopClients := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopClients()
+		for _, c := range r.clients {
+			c.close()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			r.errs.add("clients still running 30s after the end")
+		}
+	}()
+
+	if err := r.connectAll(ctx, cctx, &wg, res); err != nil {
+		return nil, err
+	}
+	if sc.Hold > 0 {
+		r.hold(ctx, res)
+	}
+	if sc.Messages > 0 {
+		for _, c := range r.senders {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.sendLoop(cctx) }()
+		}
+		if err := r.traffic(ctx, res); err != nil {
+			return nil, err
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	stopClients()
+	for _, c := range r.clients {
+		c.close()
+	}
+	r.finish(res)
+	return res, nil
+}
+
+// setup makes the rooms, the simulated people and their messages.
+func (r *run) setup(ctx context.Context) error {
+	sc := r.sc
+	names := make([]string, sc.Rooms)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%s-%d", r.opt.RoomPrefix, sc.Name, i)
+	}
+	r.logf("getting %d rooms", sc.Rooms)
+	ids, err := ensureRooms(ctx, r.tr, r.base, names, r.opt.DialConcurrency)
+	if err != nil {
+		return fmt.Errorf("rooms: %w (is hxchat running at %s?)", err, r.base)
+	}
+	for i, id := range ids {
+		r.rooms = append(r.rooms, newRoom(id, names[i]))
+	}
+	for i := range sc.Conns {
+		rm := r.rooms[i%sc.Rooms]
+		c := newClient(r, i, rm, newPerson(r.tr))
+		rm.clients = append(rm.clients, c)
+		r.clients = append(r.clients, c)
+	}
+	r.senders = r.clients[:sc.Senders]
+	for _, c := range r.clients[sc.Conns-sc.Slow:] {
+		c.slow = true
+	}
+	total := sc.Messages
+	if sc.Restart {
+		total += min(sc.Rooms, sc.Senders) // one marker per room after the restart
+	}
+	r.msgs = make([]message, total)
+	perSender := total/max(1, sc.Senders) + 2
+	for _, c := range r.senders {
+		c.outbox = make(chan *message, perSender)
+	}
+	return nil
+}
+
+// parallel runs fn for each client, at most DialConcurrency at once.
+func (r *run) parallel(ctx context.Context, cs []*client, fn func(*client)) {
+	sem := make(chan struct{}, r.opt.DialConcurrency)
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(c)
+		}()
+	}
+	wg.Wait()
+}
+
+// connectAll loads every page, then opens every socket, in stages at
+// the scenario's memory checkpoints, and samples the server's memory.
+func (r *run) connectAll(ctx, cctx context.Context, wg *sync.WaitGroup, res *result) error {
+	r.logf("loading %d room pages", len(r.clients))
+	began := time.Now()
+	r.parallel(ctx, r.clients, func(c *client) {
+		if err := c.load(ctx); err != nil && ctx.Err() == nil {
+			r.errs.add("conn %d (room %q): page: %v", c.id, c.room.name, err)
+		}
+	})
+	res.PageLoad = time.Since(began)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if r.pid > 0 {
+		if v, err := rss(r.pid); err == nil {
+			res.RSSBase = v
+		}
+	}
+	stages := slices.Sorted(slices.Values(append(slices.Clone(r.sc.RSSAt), len(r.clients))))
+	lo := 0
+	began = time.Now()
+	for _, hi := range stages {
+		if hi <= lo || hi > len(r.clients) {
+			continue
+		}
+		r.logf("opening sockets %d..%d", lo+1, hi)
+		r.dial(ctx, cctx, r.clients[lo:hi], wg)
+		lo = hi
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if hi == len(r.clients) {
+			res.ConnectTime = time.Since(began)
+		}
+		sleep(ctx, r.opt.Settle)
+		r.sampleRSS(res)
+	}
+	res.Connect = r.connect.summary()
+	for _, c := range r.clients {
+		if c.opens.Load() > 0 && !c.ended.Load() {
+			res.Connected++
+		}
+	}
+	r.logf("%d of %d sockets open in %v", res.Connected, len(r.clients), res.ConnectTime.Round(time.Millisecond))
+	return nil
+}
+
+// dial starts the clients cs, at most DialConcurrency dials in flight,
+// and waits until each has opened once or given up.
+func (r *run) dial(ctx, cctx context.Context, cs []*client, wg *sync.WaitGroup) {
+	sem := make(chan struct{}, r.opt.DialConcurrency)
+	for _, c := range cs {
+		if c.start < 0 {
+			c.finish() // its page never loaded
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); c.live(cctx) }()
+		go func() {
+			select {
+			case <-c.opened:
+			case <-ctx.Done():
+			}
+			<-sem
+		}()
+	}
+	for _, c := range cs {
+		select {
+		case <-c.opened:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// sampleRSS notes the server's memory with the sockets open now.
+func (r *run) sampleRSS(res *result) {
+	if r.pid <= 0 {
+		return
+	}
+	v, err := rss(r.pid)
+	if err != nil {
+		r.errs.add("server memory: %v", err)
+		return
+	}
+	open := 0
+	for _, c := range r.clients {
+		if c.opens.Load() > 0 && !c.ended.Load() {
+			open++
+		}
+	}
+	res.RSS = append(res.RSS, rssPoint{Conns: open, RSS: v})
+}
+
+// hold keeps the sockets open without traffic, sampling memory.
+func (r *run) hold(ctx context.Context, res *result) {
+	r.logf("holding %d sockets for %v", res.Connected, r.sc.Hold)
+	cpu0, _ := cpuTime(r.pid)
+	end := time.Now().Add(r.sc.Hold)
+	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
+	}
+	if cpu1, err := cpuTime(r.pid); err == nil && r.pid > 0 {
+		res.ServerCPU = cpu1 - cpu0
+		res.CPUWindow = r.sc.Hold
+	}
+	r.sampleRSS(res)
+}
+
+// traffic posts the scenario's messages on schedule (restarting the
+// server midway for a reconnect run) and waits until every connection
+// caught up.
+func (r *run) traffic(ctx context.Context, res *result) error {
+	sc := r.sc
+	cpu0, cpuErr := cpuTime(r.pid)
+	self0 := selfCPU()
+	start := r.now() + 200*time.Millisecond
+	res.TrafficStart = start
+	for _, c := range r.clients {
+		if c.slow {
+			c.pauseFrom.Store(int64(start + time.Second))
+			c.pauseUntil.Store(int64(start + time.Second + sc.SlowPause))
+		}
+	}
+	span := time.Duration(float64(sc.Messages-1) / sc.Rate * float64(time.Second))
+	r.logf("posting %d messages at %.0f/s from %d senders (%.1f/s each)", sc.Messages, sc.Rate, len(r.senders), r.perSenderRate())
+	batch := r.schedule(0, sc.Messages, start, sc.Rate, false)
+	if sc.Restart {
+		sleep(ctx, start+span-r.now())
+		if err := r.restart(ctx, res); err != nil {
+			return err
+		}
+		markers := r.schedule(sc.Messages, len(r.msgs)-sc.Messages, res.Restart.at+res.Restart.Up, 0, true)
+		waitGroup(ctx, markers)
+	}
+	waitGroup(ctx, batch)
+	r.logf("sending done: %d acknowledged; waiting up to %v for every connection to catch up", r.count.acked.Load(), sc.Drain)
+	deadline := time.Now().Add(sc.Drain)
+	for !r.caughtUp() && time.Now().Before(deadline) && sleep(ctx, 20*time.Millisecond) {
+	}
+	if !r.caughtUp() {
+		r.errs.add("not every connection caught up within %v of the last send", sc.Drain)
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	res.TrafficEnd = r.now()
+	res.ToolCPU = selfCPU() - self0
+	if cpu1, err := cpuTime(r.pid); err == nil && cpuErr == nil && r.pid > 0 && !sc.Restart {
+		res.ServerCPU = cpu1 - cpu0
+		res.CPUWindow = res.TrafficEnd - start
+	}
+	if sc.Restart {
+		r.restartTimes(res)
+	}
+	return nil
+}
+
+// schedule queues messages first..first+n-1, due from start at rate a
+// second (rate 0: all at start), to the senders in turn; markers go one
+// to each of the first n senders. The returned group is done when each
+// was answered or given up.
+func (r *run) schedule(first, n int, start time.Duration, rate float64, markers bool) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for k := range n {
+		s := r.senders[k%len(r.senders)]
+		m := &r.msgs[first+k]
+		m.idx, m.room, m.sender, m.marker, m.done = first+k, s.room, s, markers, &wg
+		m.sched = start
+		if rate > 0 {
+			m.sched += time.Duration(float64(k) / rate * float64(time.Second))
+		}
+		s.outbox <- m
+	}
+	return &wg
+}
+
+// waitGroup waits for wg or ctx.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// caughtUp reports whether every connection holds every message.
+func (r *run) caughtUp() bool {
+	for _, rm := range r.rooms {
+		if !rm.caughtUp() {
+			return false
+		}
+	}
+	return true
+}
+
+// restart stops the server with SIGTERM (it closes every socket with
+// 1012) and starts it again on the same database.
+func (r *run) restart(ctx context.Context, res *result) error {
+	rt := &restartResult{at: r.now()}
+	res.Restart = rt
+	r.logf("restarting the server (SIGTERM, then start on the same database)")
+	if err := r.srv.stop(); err != nil {
+		r.errs.add("restart: %v", err)
+	}
+	rt.Stopped = r.now() - rt.at
+	if err := r.srv.start(ctx); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	rt.Up = r.now() - rt.at
+	r.pid = r.srv.pid()
+	r.logf("server back after %v; posting one marker message per room", rt.Up.Round(time.Millisecond))
+	return nil
+}
+
+// restartTimes notes when the last client reopened and when the last
+// one received its room's marker, from the SIGTERM.
+func (r *run) restartTimes(res *result) {
+	rt := res.Restart
+	hasMarker := map[*room]bool{}
+	for i := range r.msgs {
+		if r.msgs[i].marker && r.msgs[i].acked.Load() {
+			hasMarker[r.msgs[i].room] = true
+		}
+	}
+	rt.Complete = true
+	for _, c := range r.clients {
+		if c.ended.Load() {
+			rt.Complete = false
+			continue
+		}
+		rt.Reconnected = max(rt.Reconnected, time.Duration(c.lastOpen.Load())-rt.at)
+		if hasMarker[c.room] {
+			at := c.markerAt.Load()
+			if at == 0 {
+				rt.Complete = false
+				continue
+			}
+			rt.CaughtUp = max(rt.CaughtUp, time.Duration(at)-rt.at)
+		}
+	}
+}
+
+// finish fills the result from the counters and checks the deliveries.
+func (r *run) finish(res *result) {
+	c := &r.count
+	res.Verdict = r.verify()
+	res.Messages = int64(r.sc.Messages)
+	res.Acked = c.acked.Load()
+	res.Deliveries = c.deliveries.Load()
+	if last := time.Duration(c.lastDelivery.Load()); last > res.TrafficStart && res.Deliveries > 0 {
+		res.DeliveriesPerSec = float64(res.Deliveries) / (last - res.TrafficStart).Seconds()
+	}
+	if n := c.frames.Load(); n > 0 {
+		res.FrameBytes = c.frameBytes.Load() / n
+	}
+	res.Lat = r.lat.summary()
+	res.SlowLat = r.slowLat.summary()
+	res.Evictions, res.Restarts, res.Reconnects = c.evictions.Load(), c.restarts.Load(), c.reconnects.Load()
+	res.OtherCloses, res.DialFailures = c.otherCloses.Load(), c.dialFailures.Load()
+	res.Resends, res.Refused = c.resends.Load(), c.refused.Load()
+	res.ReplacedLogs, res.OlderPages = c.replacedLogs.Load(), c.olderPages.Load()
+	res.Errors = r.errs.count()
+	res.ErrorSamples = r.errs.samples()
+}
+
+// errNoServer is returned when nothing answers at -url.
+var errNoServer = errors.New("no hxchat answers")
+
+// checkServer makes sure a server answers at base before any load.
+func checkServer(ctx context.Context, base *url.URL) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base.String()+"/healthz", nil)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("%w at %s (%v): start it, or give -server-bin", errNoServer, base, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w at %s: /healthz says %s", errNoServer, base, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// message is one message the run posts.
+type message struct {
+	idx    int
+	room   *room
+	sender *client
+	// sched is when it is due (offset from the run's epoch); latency is
+	// measured from it, not from when it actually went out, so a stalled
+	// sender does not hide the stall (no coordinated omission).
+	sched time.Duration
+	// marker is set for the messages a reconnect run posts after the
+	// restart.
+	marker bool
+	// posted is set once its first send is written; acked once the
+	// server answered with a fresh form.
+	posted, acked atomic.Bool
+	// done counts it off its batch.
+	done *sync.WaitGroup
+}
+
+// body is the message text: the run, the index and the schedule, which
+// the receivers read back, padded to the scenario's size.
+func (r *run) body(m *message) string {
+	b := fmt.Sprintf("lt-%s-%d-%d-", r.id, m.idx, m.sched.Microseconds())
+	if pad := r.sc.BodySize - len(b); pad > 0 {
+		b += strings.Repeat("x", pad)
+	}
+	return b
+}
+
+// parseBody reads what body says: the message's index and when it was
+// due; ours is false for a message this run did not post.
+func (r *run) parseBody(body []byte) (idx int, sched time.Duration, ours bool) {
+	rest, ok := strings.CutPrefix(string(body), r.bodyPrefix)
+	if !ok {
+		return -1, 0, false
+	}
+	i, rest, ok := strings.Cut(rest, "-")
+	if !ok {
+		return -1, 0, false
+	}
+	s, _, ok := strings.Cut(rest, "-")
+	n, err1 := strconv.Atoi(i)
+	us, err2 := strconv.ParseInt(s, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n < 0 || n >= len(r.msgs) {
+		return -1, 0, false
+	}
+	return n, time.Duration(us) * time.Microsecond, true
+}
+
+// hxHeaders is the HEADERS object htmx-ext-ws adds to every frame.
+type hxHeaders struct {
+	Request     string  `json:"HX-Request"`
+	Trigger     string  `json:"HX-Trigger"`
+	TriggerName *string `json:"HX-Trigger-Name"`
+	Target      string  `json:"HX-Target"`
+	CurrentURL  string  `json:"HX-Current-URL"`
+}
+
+// resumeFrame is what the resume form sends when the socket opens.
+func (r *run) resumeFrame(room, after int64) []byte {
+	b, _ := json.Marshal(struct {
+		After   string    `json:"after"`
+		Headers hxHeaders `json:"HEADERS"`
+	}{strconv.FormatInt(after, 10), r.headers(room, "resume")})
+	return b
+}
+
+// sendFrame is what the send form sends.
+func (r *run) sendFrame(room int64, token, body string) []byte {
+	b, _ := json.Marshal(struct {
+		Token   string    `json:"token"`
+		Body    string    `json:"body"`
+		Headers hxHeaders `json:"HEADERS"`
+	}{token, body, r.headers(room, "send")})
+	return b
+}
+
+func (r *run) headers(room int64, form string) hxHeaders {
+	return hxHeaders{Request: "true", Trigger: form, Target: form, CurrentURL: r.base.String() + roomPath(room)}
+}
+
+// errTooFast is the failure when hxchat's rate limit refuses sends.
+var errTooFast = errors.New("the server refused sends as too fast")
+
+// sendLoop posts the client's outbox in order, each when it is due,
+// until the outbox closes or ctx ends.
+func (c *client) sendLoop(ctx context.Context) {
+	for {
+		var m *message
+		select {
+		case m = <-c.outbox:
+		case <-ctx.Done():
+			return
+		}
+		if m == nil {
+			return
+		}
+		if sleep(ctx, m.sched-c.r.now()) {
+			c.post(ctx, m)
+		}
+		m.done.Done()
+	}
+}
+
+// maxResends bounds how often one message is sent again after its
+// socket dropped before the answer came.
+const maxResends = 20
+
+// post sends m as htmx does and waits for the server's answer. Sends
+// made while the socket is down wait for it to reopen (htmx queues
+// them). When the socket drops before the answer, the page still shows
+// the typed text under the same form, so the person sends again with the
+// same token, which the server must not post twice.
+func (c *client) post(ctx context.Context, m *message) {
+	body := c.r.body(m)
+	for attempt := 0; attempt <= maxResends; attempt++ {
+		l, err := c.waitOpen(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.r.errs.add("message %d: sender conn %d: %v", m.idx, c.id, err)
+			}
+			return
+		}
+		if attempt > 0 {
+			c.r.count.resends.Add(1)
+		}
+		m.posted.Store(true)
+		if err := l.write(c.r.sendFrame(c.room.id, c.token, body)); err != nil {
+			select {
+			case <-l.down:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		c.r.count.sent.Add(1)
+		timeout := time.NewTimer(c.r.opt.ReplyTimeout)
+		var rep reply
+		select {
+		case rep = <-c.replies:
+		case <-l.down:
+			// Every answer the socket carried is in c.replies by now.
+			select {
+			case rep = <-c.replies:
+			default:
+				timeout.Stop()
+				continue
+			}
+		case <-timeout.C:
+			c.r.errs.add("message %d: no answer to its send within %v", m.idx, c.r.opt.ReplyTimeout)
+			return
+		case <-ctx.Done():
+			timeout.Stop()
+			return
+		}
+		timeout.Stop()
+		if rep.token != "" {
+			c.token = rep.token
+			m.acked.Store(true)
+			m.room.acked.Add(1)
+			c.r.count.acked.Add(1)
+			return
+		}
+		c.r.count.refused.Add(1)
+		if strings.Contains(rep.refusal, "too fast") {
+			c.r.fail(fmt.Errorf("%w (%q): start hxchat with -msg-rate >= %.0f -msg-burst >= %d, or use fewer -senders",
+				errTooFast, rep.refusal, c.r.perSenderRate()*2+1, 100))
+			return
+		}
+		c.r.errs.add("message %d: refused: %s", m.idx, rep.refusal)
+		return
+	}
+	c.r.errs.add("message %d: gave up after %d resends", m.idx, maxResends)
+}
+
+// waitOpen returns the open socket, waiting while the client reconnects.
+func (c *client) waitOpen(ctx context.Context) (*link, error) {
+	for {
+		c.mu.Lock()
+		l, up := c.cur, c.up
+		c.mu.Unlock()
+		if l != nil {
+			return l, nil
+		}
+		if c.ended.Load() {
+			return nil, errors.New("its socket is closed for good")
+		}
+		select {
+		case <-up:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+			// Poll for ended: a client that gives up never opens again.
+		}
+	}
+}
