@@ -74,7 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		}
 	}
 
-	h := hub.New(log, views.Fragments{}, store, hub.Config{})
+	// The handlers check the Origin against the server's own and -origins
+	// before the upgrade; the upgrader must not refuse what they allowed.
+	h := hub.New(log, views.Fragments{}, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }})
 	broker := local.New(h)
 	svc := chat.NewService(log, store, broker, nil, chat.Limits{Rate: cfg.MsgRate, Burst: cfg.MsgBurst})
 	if err := svc.EnsureRooms(ctx, starterRooms...); err != nil {

@@ -13,22 +13,26 @@ import (
 
 // rooms lists the rooms.
 func (h *Handler) rooms(c echo.Context) error {
-	return h.renderRooms(c, http.StatusOK, views.RoomForm{})
+	return h.renderRooms(c, http.StatusOK, views.RoomForm{}, views.NameForm{})
 }
 
-// renderRooms renders the room list with form as the create-room form.
-func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm) error {
+// renderRooms renders the room list with its two forms as given; an
+// empty name form shows the viewer's name.
+func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm, name views.NameForm) error {
 	rooms, err := h.svc.Rooms(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	l := h.layout(c, "Rooms")
-	form.CSRF = l.CSRF
+	form.CSRF, name.CSRF = l.CSRF, l.CSRF
+	if name.Name == "" && name.Error == "" {
+		name.Name = l.Me.Name
+	}
 	return render(c, status, views.Rooms(views.RoomsPage{
 		Layout:   l,
 		Rooms:    rooms,
 		Form:     form,
-		NameForm: views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
+		NameForm: name,
 	}))
 }
 
@@ -43,7 +47,7 @@ func (h *Handler) createRoom(c echo.Context) error {
 			form.CSRF = h.layout(c, "").CSRF
 			return render(c, http.StatusUnprocessableEntity, views.RoomFormView(form))
 		}
-		return h.renderRooms(c, http.StatusUnprocessableEntity, form)
+		return h.renderRooms(c, http.StatusUnprocessableEntity, form, views.NameForm{})
 	} else if err != nil {
 		return err
 	}
@@ -106,7 +110,11 @@ func (h *Handler) rename(c echo.Context) error {
 	u, err := h.svc.Rename(c.Request().Context(), user(c), name)
 	csrf := h.layout(c, "").CSRF
 	if chat.ErrorCode(err) == chat.Invalid {
-		return render(c, http.StatusUnprocessableEntity, views.NameFormView(views.NameForm{CSRF: csrf, Name: name, Error: chat.ErrorMessage(err)}))
+		form := views.NameForm{CSRF: csrf, Name: name, Error: chat.ErrorMessage(err)}
+		if !isHTMX(c) {
+			return h.renderRooms(c, http.StatusUnprocessableEntity, views.RoomForm{}, form)
+		}
+		return render(c, http.StatusUnprocessableEntity, views.NameFormView(form))
 	} else if err != nil {
 		return err
 	}

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -15,6 +17,17 @@ import (
 	"hxchat/hub"
 	"hxchat/views"
 )
+
+// postTimeout bounds storing one message.
+const postTimeout = 10 * time.Second
+
+// limits are one connection's rate limiters.
+type limits struct {
+	// posts limits messages (-msg-rate, -msg-burst).
+	posts *rate.Limiter
+	// resumes limits resume frames.
+	resumes *rate.Limiter
+}
 
 // socket upgrades /ws/chat?room=ID for a page of that room. The Origin is
 // checked before the upgrade, so a page elsewhere gets a 403.
@@ -29,8 +42,13 @@ func (h *Handler) socket(c echo.Context) error {
 	if _, err := h.svc.Room(c.Request().Context(), id); err != nil {
 		return err
 	}
-	limiter := h.svc.NewLimiter()
-	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, limiter) }
+	limits := limits{
+		posts: h.svc.NewLimiter(),
+		// A page resumes once per (re)connection; a few a second is more
+		// than htmx's backoff ever sends.
+		resumes: rate.NewLimiter(rate.Every(time.Second), 5),
+	}
+	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, limits) }
 	if err := h.hub.Serve(c.Response(), c.Request(), member(c, id), recv); err != nil {
 		// The upgrader has answered the request already.
 		h.log.Debug("websocket upgrade", "err", err)
@@ -61,7 +79,7 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 // receive handles one frame from a page: a resume when the socket opens,
 // or a message to post. A refused message gets an alert for the sender
 // alone and leaves their form, and so their text, untouched.
-func (h *Handler) receive(cl *hub.Client, data []byte, limiter *rate.Limiter) {
+func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 	f, err := decodeFrame(data)
 	if err != nil {
 		h.reply(cl, views.SendFailed("That message could not be read. Reload the page and send it again."))
@@ -69,16 +87,17 @@ func (h *Handler) receive(cl *hub.Client, data []byte, limiter *rate.Limiter) {
 	}
 	m := cl.Member()
 	if f.Resume {
-		// A resume costs a read of the store; a page sends one per
-		// (re)connection, so a flood of them counts against the same limit
-		// as messages.
-		if limiter.Allow() {
+		// A resume costs a read of the store: a flood of them is dropped.
+		if lim.resumes.Allow() {
 			cl.Resume(f.After)
 		}
 		return
 	}
-	_, _, err = h.svc.Post(cl.Context(), chat.Post{
-		Room: m.Room, Author: m.User, Body: f.Body, Token: f.Token, Limiter: limiter,
+	// The message was sent: it is stored even if the socket drops now.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(cl.Context()), postTimeout)
+	defer cancel()
+	_, _, err = h.svc.Post(ctx, chat.Post{
+		Room: m.Room, Author: m.User, Body: f.Body, Token: f.Token, Limiter: lim.posts,
 	})
 	switch code := chat.ErrorCode(err); code {
 	case "":
