@@ -13,12 +13,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"hxchat/internal/tcpproxy"
 )
 
 // EnvURL is the environment variable naming the test server.
@@ -78,4 +81,22 @@ func exec(tb testing.TB, server, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		tb.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// NewProxy starts a TCP proxy to the server of dbURL and returns it with
+// the URL that reaches the same database through it. Cutting the proxy is
+// PostgreSQL going away, as the store sees it.
+func NewProxy(tb testing.TB, dbURL string) (*tcpproxy.Proxy, string) {
+	tb.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		tb.Fatalf("proxy: %v", err)
+	}
+	target := u.Host
+	if u.Port() == "" {
+		target = net.JoinHostPort(u.Hostname(), "5432")
+	}
+	p := tcpproxy.Start(tb, target)
+	u.Host = p.Addr()
+	return p, u.String()
 }

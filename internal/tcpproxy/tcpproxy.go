@@ -1,17 +1,17 @@
-package pgtest
+// Package tcpproxy is a test helper: a TCP proxy on loopback that can cut
+// every connection at once, which is a server going away as its clients
+// see it (open connections break, new ones are refused) while the server
+// itself lives on for the test to look at.
+package tcpproxy
 
 import (
 	"io"
 	"net"
-	"net/url"
 	"sync"
 	"testing"
 )
 
-// Proxy forwards TCP connections to the test server and can cut them all
-// at once, which is PostgreSQL going away as a client sees it: open
-// connections break and new ones are refused, while the server and the
-// test's schema live on for the test to look at.
+// Proxy forwards connections from its own loopback address to a target.
 type Proxy struct {
 	tb     testing.TB
 	target string
@@ -23,21 +23,12 @@ type Proxy struct {
 	wg    sync.WaitGroup
 }
 
-// NewProxy starts a proxy to the server of dbURL and returns it with the
-// URL to reach that database through it. It stops when tb ends.
-func NewProxy(tb testing.TB, dbURL string) (*Proxy, string) {
+// Start starts a proxy to target (host:port). It stops when tb ends.
+func Start(tb testing.TB, target string) *Proxy {
 	tb.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		tb.Fatalf("proxy: %v", err)
-	}
-	target := u.Host
-	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), "5432")
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("proxy: %v", err)
+		tb.Fatalf("tcpproxy: %v", err)
 	}
 	p := &Proxy{tb: tb, target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
@@ -45,9 +36,11 @@ func NewProxy(tb testing.TB, dbURL string) (*Proxy, string) {
 		p.Cut()
 		p.wg.Wait()
 	})
-	u.Host = p.addr
-	return p, u.String()
+	return p
 }
+
+// Addr is the address clients connect to instead of the target.
+func (p *Proxy) Addr() string { return p.addr }
 
 // Cut breaks every open connection and refuses new ones until Restore.
 func (p *Proxy) Cut() {
@@ -67,7 +60,7 @@ func (p *Proxy) Restore() {
 	p.tb.Helper()
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
-		p.tb.Fatalf("proxy: listen again on %s: %v", p.addr, err)
+		p.tb.Fatalf("tcpproxy: listen again on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
 }
@@ -88,7 +81,7 @@ func (p *Proxy) serve(ln net.Listener) {
 	})
 }
 
-// forward pipes c to the server and back until either side closes.
+// forward pipes c to the target and back until either side closes.
 func (p *Proxy) forward(c net.Conn) {
 	s, err := net.Dial("tcp", p.target)
 	if err != nil {
