@@ -21,6 +21,10 @@ type config struct {
 	// Redis is the Redis URL for fan-out across instances; empty means a
 	// single instance.
 	Redis string
+	// RedisPrefix starts the name of the Redis channel the instances share
+	// (default "hxchat:"), so that several installations can use one
+	// Redis.
+	RedisPrefix string
 	// Origins are the extra origins whose pages may open websockets;
 	// the server's own origin is always allowed.
 	Origins []string
@@ -52,6 +56,7 @@ var options = []option{
 	{"addr", "HXCHAT_ADDR", ":8080", "address to listen on", func(c *config, v string) error { c.Addr = v; return nil }},
 	{"db", "HXCHAT_DB", "hxchat.db", "SQLite file, or a postgres:// URL", func(c *config, v string) error { c.DB = v; return nil }},
 	{"redis", "HXCHAT_REDIS_URL", "", "Redis URL for several instances (empty: one instance)", func(c *config, v string) error { c.Redis = v; return nil }},
+	{"redis-prefix", "HXCHAT_REDIS_PREFIX", "hxchat:", "prefix of the Redis channel, one per installation sharing a Redis", func(c *config, v string) error { c.RedisPrefix = v; return nil }},
 	{"origins", "HXCHAT_ALLOWED_ORIGINS", "", "comma-separated origins allowed to open websockets besides the server's own", func(c *config, v string) error {
 		c.Origins = nil
 		for _, o := range strings.Split(v, ",") {

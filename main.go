@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,18 +14,20 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"hxchat/broker/local"
+	"hxchat/broker/redis"
 	"hxchat/chat"
 	"hxchat/handlers"
 	"hxchat/hub"
+	"hxchat/store/postgres"
 	"hxchat/store/sqlite"
 	"hxchat/views"
 )
@@ -55,13 +59,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	}
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
-	if cfg.Redis != "" {
-		return errors.New("-redis: fan-out across instances is not available in this build; run one instance")
-	}
-	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
-		return errors.New("-db: PostgreSQL is not available in this build; use a SQLite file")
-	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	// instance tells this process from the others sharing the database and
+	// Redis: the broker skips its own events coming back, and the hub
+	// tells its own roster from theirs. Random on every start, so that a
+	// restarted instance is never taken for its former self.
+	instance := newInstanceID()
+	log = log.With("instance", instance)
+
+	store, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
@@ -74,10 +79,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		}
 	}
 
-	// The handlers check the Origin against the server's own and -origins
-	// before the upgrade; the upgrader must not refuse what they allowed.
-	h := hub.New(log, views.Fragments{}, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }})
-	broker := local.New(h)
+	// The hub publishes rosters through the broker, which delivers to the
+	// hub: the hub is made first, with a Publish that reaches the broker
+	// made just after it, before any connection can call it.
+	var broker eventBroker
+	hubCfg := hub.Config{
+		// The handlers check the Origin against the server's own and
+		// -origins before the upgrade; the upgrader must not refuse what
+		// they allowed.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Instance:    instance,
+	}
+	if cfg.Redis != "" {
+		hubCfg.Publish = func(ctx context.Context, ev chat.Event) error { return broker.Publish(ctx, ev) }
+	}
+	h := hub.New(log, views.Fragments{}, store, hubCfg)
+	broker, stopBroker, err := startBroker(ctx, log, cfg, h, instance)
+	if err != nil {
+		return err
+	}
+	defer stopBroker()
 	svc := chat.NewService(log, store, broker, nil, chat.Limits{Rate: cfg.MsgRate, Burst: cfg.MsgBurst})
 	if err := svc.EnsureRooms(ctx, starterRooms...); err != nil {
 		return fmt.Errorf("starter rooms: %w", err)
@@ -113,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	log.Info("hxchat listening", "addr", ln.Addr().String(), "db", cfg.DB)
+	log.Info("hxchat listening", "addr", ln.Addr().String(), "db", redact(cfg.DB), "redis", redact(cfg.Redis))
 	if started != nil {
 		started(ln.Addr().String())
 	}
@@ -137,6 +158,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		return err
 	}
 	return nil
+}
+
+// eventBroker is what run needs of a broker: chat.Broker, and Ping for
+// /readyz.
+type eventBroker interface {
+	chat.Broker
+	Ping(ctx context.Context) error
+}
+
+// openStore opens the PostgreSQL database that dsn names with a
+// postgres:// URL, or else the SQLite file at path dsn.
+func openStore(ctx context.Context, dsn string) (chat.Store, error) {
+	if postgres.IsURL(dsn) {
+		return postgres.Open(ctx, dsn)
+	}
+	return sqlite.Open(ctx, dsn)
+}
+
+// startBroker returns the broker cfg asks for: Redis, with its receive
+// loop running, when cfg.Redis is set, else the single instance's. stop
+// ends the loop and closes the connection.
+func startBroker(ctx context.Context, log *slog.Logger, cfg config, h *hub.Hub, instance string) (b eventBroker, stop func(), err error) {
+	if cfg.Redis == "" {
+		return local.New(h), func() {}, nil
+	}
+	rb, err := redis.Open(ctx, log, cfg.Redis, h, cfg.RedisPrefix, instance)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Not ctx: the loop must outlive the websockets, which shutdown closes
+	// after ctx ends, so that their last messages still reach the others.
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rb.Run(runCtx)
+	}()
+	return rb, func() {
+		cancel()
+		<-done
+		if err := rb.Close(); err != nil {
+			log.Warn("closing redis", "err", err)
+		}
+	}, nil
+}
+
+// newInstanceID returns a random id for this process.
+func newInstanceID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redact returns a database or Redis setting fit for the log: a URL
+// without its password.
+func redact(setting string) string {
+	u, err := url.Parse(setting)
+	if err != nil || u.Scheme == "" {
+		return setting
+	}
+	return u.Redacted()
 }
 
 // serveDebug serves Go's profiler on addr until ctx ends.
