@@ -20,9 +20,10 @@ GENERATED := views static/css static/js
 # The steps of `make test`, run in this order, stopping at the first failure.
 # Append further suites here (e.g. TEST_STEPS += e2e) rather than to the recipe.
 TEST_STEPS := check-generated fmt-check vet test-go
+TEST_STEPS += e2e
 
 .PHONY: help generate templ css css-watch templ-watch vendor check-generated \
-	fmt-check vet test-go test bench run dev node_modules
+	fmt-check vet test-go e2e test bench run dev node_modules
 
 help: ## List the targets
 	@echo 'Usage: make TARGET'
@@ -92,7 +93,12 @@ vet: ## Run go vet
 test-go: ## Run the Go tests with the race detector
 	go test -race -count=1 ./...
 
-test: node_modules ## Run every check CI runs: generated files, formatting, vet, Go tests
+# The Playwright suite in e2e/ builds and serves the real binary and drives
+# Debian's Chromium (/usr/bin/chromium); it downloads no browser.
+e2e: ## Run the end-to-end tests in a real browser (Playwright, e2e/)
+	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && npx --no-install playwright test
+
+test: node_modules ## Run every check CI runs: generated files, formatting, vet, Go tests, e2e
 	@for step in $(TEST_STEPS); do \
 		echo "==> make $$step"; \
 		$(MAKE) $$step || exit 1; \
