@@ -233,6 +233,10 @@ func (r *run) connectAll(ctx, cctx context.Context, wg *sync.WaitGroup, res *res
 		}
 	})
 	res.PageLoad = time.Since(began)
+	// The transport may hold connections it dialed but never used; the
+	// server counts them as new until they time out, and its graceful
+	// shutdown waits up to 5s for such connections.
+	r.tr.CloseIdleConnections()
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}

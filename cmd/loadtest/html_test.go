@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"hxchat/chat"
+	"hxchat/views"
+)
+
+// These tests parse what the real templates render, so that a change in
+// views/ that the tool would misread fails here, not in a load run.
+
+func render(t *testing.T, c templ.Component) []byte {
+	t.Helper()
+	b, err := views.Bytes(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func msg(seq int64, body string) chat.Message {
+	return chat.Message{Room: 7, Seq: seq, Author: chat.User{ID: 3, Name: "member3"}, Body: body, CreatedAt: time.Unix(1e9, 0)}
+}
+
+func TestParseFragmentMessages(t *testing.T) {
+	b, err := views.Fragments{}.Messages(7, []chat.Message{msg(12, "lt-ab-1-2-"), msg(13, "a <b> & c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fragment
+	if err := parseFragment(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(f.items), 2; got != want {
+		t.Fatalf("items: got %d, want %d", got, want)
+	}
+	if f.items[0].seq != 12 || f.items[0].author != 3 || string(f.items[0].body) != "lt-ab-1-2-" {
+		t.Errorf("first item: got %+v (body %q)", f.items[0], f.items[0].body)
+	}
+	if got, want := string(f.items[1].body), "a &lt;b&gt; &amp; c"; got != want {
+		t.Errorf("escaped body: got %q, want %q", got, want)
+	}
+	if f.replaced || f.presence || f.token != "" || f.refusal != "" || f.olderBefore != 0 {
+		t.Errorf("a message frame read as more: %+v", f)
+	}
+}
+
+func TestParseFragmentReplacedLog(t *testing.T) {
+	page := chat.Page{Messages: []chat.Message{msg(60, "x"), msg(61, "y")}, More: true}
+	b, err := views.Fragments{}.Log(7, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fragment
+	if err := parseFragment(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if !f.replaced || len(f.items) != 2 || f.olderBefore != 60 {
+		t.Errorf("got replaced=%v items=%d olderBefore=%d, want true, 2, 60", f.replaced, len(f.items), f.olderBefore)
+	}
+}
+
+func TestParseFragmentPresenceAndReplies(t *testing.T) {
+	p := chat.Presence{Room: 7, Online: []chat.User{{ID: 1, Name: "ann"}}, Total: 1, Joined: []chat.User{{ID: 1, Name: "ann"}}}
+	b, err := views.Fragments{}.Presence(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fragment
+	if err := parseFragment(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if !f.presence || len(f.items) != 0 {
+		t.Errorf("presence: got presence=%v items=%d, want true, 0 (a notice is not a message)", f.presence, len(f.items))
+	}
+
+	if err := parseFragment(render(t, views.Sent(views.SendForm{Room: 7, Token: "tok_1-2"})), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.token != "tok_1-2" || f.refusal != "" {
+		t.Errorf("sent: got token %q refusal %q, want tok_1-2 and none", f.token, f.refusal)
+	}
+
+	if err := parseFragment(render(t, views.SendFailed("You are sending too fast. Wait.")), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.token != "" || !strings.Contains(f.refusal, "too fast") {
+		t.Errorf("refused: got token %q refusal %q", f.token, f.refusal)
+	}
+}
+
+func TestParsePage(t *testing.T) {
+	b := render(t, views.Room(views.RoomPage{
+		Layout: views.Layout{Title: "General", Me: chat.User{ID: 3, Name: "member3"}, CSRF: "c"},
+		Room:   chat.Room{ID: 7, Name: "General"},
+		Page:   chat.Page{Messages: []chat.Message{msg(41, "x"), msg(42, "y")}},
+		Send:   views.SendForm{Room: 7, Token: "abc_-1"},
+	}))
+	p, err := parsePage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.token != "abc_-1" || p.after != 42 {
+		t.Errorf("got %+v, want token abc_-1 after 42", p)
+	}
+}
+
+func TestParseRooms(t *testing.T) {
+	b := render(t, views.Rooms(views.RoomsPage{
+		Layout: views.Layout{Title: "Rooms", CSRF: "csrf-tok"},
+		Rooms:  []chat.Room{{ID: 4, Name: "load-bigroom-0"}, {ID: 9, Name: "Random"}},
+		Form:   views.RoomForm{CSRF: "csrf-tok"},
+	}))
+	csrf, rooms, err := parseRooms(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if csrf != "csrf-tok" || rooms["load-bigroom-0"] != 4 || rooms["Random"] != 9 {
+		t.Errorf("got csrf %q rooms %v", csrf, rooms)
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// buildServer builds hxchat into a temporary directory, with the race
+// detector when the test has it, so that the packages come from the
+// same build cache as the test's.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hxchat")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs bin on a free port with a new database and send
+// limits high enough for the tool, and returns its URL.
+func startServer(t *testing.T, bin string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "-addr", addr, "-db", filepath.Join(t.TempDir(), "load.db"),
+		"-msg-rate", "100000", "-msg-burst", "100000", "-log-level", "warn")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", log.String())
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for checkServer(t.Context(), mustURL(t, base)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not come up at %s", base)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := loopbackURL(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// runTool runs the command with args and fails the test unless it exits
+// with want.
+func runTool(t *testing.T, want int, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if got := execute(ctx, args, &out, &out); got != want {
+		t.Fatalf("loadtest %v: exit status %d, want %d\n%s", args, got, want, out.String())
+	}
+	return out.String()
+}
+
+// TestShortScenario runs the CI scenario against a real hxchat: every
+// message must reach every connection exactly once, in order (the exit
+// status says so). Timing is not asserted.
+func TestShortScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	bin := buildServer(t)
+	t.Run("short", func(t *testing.T) {
+		url := startServer(t, bin)
+		out := runTool(t, exitOK, "-short", "-url", url, "-settle", "200ms")
+		t.Log(out)
+		// Twice: the second run reuses the rooms, which have history now.
+		runTool(t, exitOK, "-short", "-url", url, "-settle", "200ms", "-messages", "60")
+	})
+	t.Run("reconnect", func(t *testing.T) {
+		// The tool starts the server itself, restarts it midway, and every
+		// connection must still end up with every message once.
+		addr := freeAddr(t)
+		out := runTool(t, exitOK, "-preset", "reconnect", "-url", "http://"+addr, "-server-bin", bin,
+			"-server-args", "-log-level warn", "-server-log", filepath.Join(t.TempDir(), "server.log"),
+			"-conns", "40", "-rooms", "4", "-senders", "4", "-messages", "100", "-rate", "200", "-settle", "200ms")
+		t.Log(out)
+	})
+}
+
+func TestRefusesOtherHosts(t *testing.T) {
+	for _, u := range []string{"http://192.168.1.10:8080", "http://8.8.8.8:80", "https://127.0.0.1:8080", "http://127.0.0.1"} {
+		if _, err := loopbackURL(context.Background(), u); err == nil {
+			t.Errorf("loopbackURL(%q) accepted it", u)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8080", "http://[::1]:8080", "http://127.0.0.5:1"} {
+		if _, err := loopbackURL(context.Background(), u); err != nil {
+			t.Errorf("loopbackURL(%q): %v", u, err)
+		}
+	}
+	if got := execute(t.Context(), []string{"-url", "http://10.0.0.1:8080"}, &bytes.Buffer{}, &bytes.Buffer{}); got != exitSetup {
+		t.Errorf("exit status for a non-loopback URL: got %d, want %d", got, exitSetup)
+	}
+}
+
+func TestPresetsAreValid(t *testing.T) {
+	for name, sc := range presets {
+		if err := sc.check(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := parseOptions([]string{"-preset", "reconnect"}, &bytes.Buffer{}); err == nil {
+		t.Error("reconnect without -server-bin was accepted")
+	}
+	o, err := parseOptions([]string{"-preset", "bigroom,slow", "-conns", "50", "-rate", "7"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.Itoa(o.Presets[0].Conns) + "/" + strconv.Itoa(o.Presets[1].Conns); got != "50/50" || o.Presets[1].Rate != 7 {
+		t.Errorf("flags over presets: got conns %s rate %v", got, o.Presets[1].Rate)
+	}
+}
