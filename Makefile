@@ -107,6 +107,21 @@ test: node_modules ## Run every check CI runs: generated files, formatting, vet,
 bench: ## Run the hub and store benchmarks
 	go test -run '^$$' -bench . -benchmem ./hub/ ./store/...
 
+# load builds the server and runs the load presets against it: the tool
+# starts the binary itself for each preset (fresh database, high send
+# limits), checks that no message is lost, duplicated or reordered, and
+# prints a table. It takes several minutes and wants the whole machine, so
+# it is not part of `make test` (which runs the short preset in Go tests).
+# Override e.g. `make load LOAD_PRESETS=bigroom,slow LOAD_FLAGS=-v`.
+LOAD_ADDR ?= 127.0.0.1:18090
+LOAD_PRESETS ?= all
+LOAD_BIN ?= $(or $(TMPDIR),/tmp)/hxchat-load
+LOAD_FLAGS ?=
+.PHONY: load
+load: ## Build the server and run the load presets (minutes; not in make test)
+	go build -o $(LOAD_BIN) .
+	go run ./cmd/loadtest -preset $(LOAD_PRESETS) -url http://$(LOAD_ADDR) -server-bin $(LOAD_BIN) $(LOAD_FLAGS)
+
 run: ## Run the server (go run .)
 	go run .
 
