@@ -59,7 +59,7 @@ var presets = map[string]scenario{
 		Drain: 15 * time.Second,
 	},
 	"bigroom": {
-		Name: "bigroom", Conns: 1000, Rooms: 1, Senders: 50, Messages: 20000, Rate: 1000,
+		Name: "bigroom", Conns: 1000, Rooms: 1, Senders: 200, Messages: 20000, Rate: 1000,
 		Drain: 60 * time.Second,
 	},
 	"smallrooms": {
@@ -74,7 +74,7 @@ var presets = map[string]scenario{
 		Restart: true, Drain: 60 * time.Second,
 	},
 	"slow": {
-		Name: "slow", Conns: 500, Rooms: 1, Senders: 25, Messages: 10000, Rate: 500,
+		Name: "slow", Conns: 500, Rooms: 1, Senders: 100, Messages: 10000, Rate: 500,
 		Slow: 10, SlowPause: 5 * time.Second, SlowRcvBuf: 4096, Drain: 60 * time.Second,
 	},
 }
@@ -118,6 +118,9 @@ type options struct {
 	MaxRetries int
 	// Verbose prints every error as it happens.
 	Verbose bool
+	// CPUProfile, when set, is where the tool writes its own CPU profile,
+	// to check that the tool is not what limits a run.
+	CPUProfile string
 }
 
 // errUsage marks a command line that could not be parsed.
@@ -144,6 +147,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", 30*time.Second, "longest wait for the answer to one send")
 	fs.IntVar(&o.MaxRetries, "max-retries", 12, "reconnect attempts in a row before a client gives up")
 	fs.BoolVar(&o.Verbose, "v", false, "print every error as it happens")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")
 
 	// Scenario settings: when given, they override every preset run.
 	var over scenario

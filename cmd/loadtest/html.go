@@ -23,8 +23,8 @@ var (
 	beforeParam = []byte(`?before=`)
 	formSend    = []byte(`<form id="send"`)
 	tokenInput  = []byte(`name="token" value="`)
-	sendError   = []byte(`id="send-error" role="alert"`)
-	ulOnline    = []byte(`id="online"`)
+	pSendError  = []byte(`<p id="send-error" role="alert"`)
+	ulOnline    = []byte(`<ul id="online"`)
 	resumeInput = []byte(`id="resume-after" name="after" value="`)
 )
 
@@ -54,72 +54,85 @@ type fragment struct {
 }
 
 // parseFragment reads a frame the server sent into f, reusing f.items.
+// A frame may hold several fragments (the server may join queued ones),
+// so it is read in one pass from tag to tag: at a thousand connections
+// the parser is most of this tool's own CPU.
 func parseFragment(b []byte, f *fragment) error {
 	*f = fragment{items: f.items[:0]}
-	var err error
-	if f.items, err = parseItems(b, f.items); err != nil {
-		return err
-	}
-	f.replaced = bytes.Contains(b, olMessages)
-	if i := bytes.Index(b, liOlder); i >= 0 {
-		if f.olderBefore, err = intAfter(b[i:], beforeParam); err != nil {
-			return fmt.Errorf("load-older control: %w", err)
+	for i := 0; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j
+		t := b[i:]
+		switch {
+		case bytes.HasPrefix(t, liMessage):
+			it, n, err := parseItem(t)
+			if err != nil {
+				return err
+			}
+			f.items = append(f.items, it)
+			i += n - 1
+		case bytes.HasPrefix(t, olMessages):
+			f.replaced = true
+		case bytes.HasPrefix(t, liOlder):
+			end := bytes.Index(t, liEnd)
+			if end < 0 {
+				return errors.New("load-older control without </li>")
+			}
+			var err error
+			if f.olderBefore, err = intAfter(t[:end], beforeParam); err != nil {
+				return fmt.Errorf("load-older control: %w", err)
+			}
+		case bytes.HasPrefix(t, formSend):
+			tok, err := stringAfter(t, tokenInput)
+			if err != nil {
+				return fmt.Errorf("send form: %w", err)
+			}
+			f.token = tok
+		case bytes.HasPrefix(t, pSendError):
+			text, err := elementText(t)
+			if err != nil {
+				return fmt.Errorf("send error: %w", err)
+			}
+			f.refusal = string(bytes.TrimSpace(text))
+			if bytes.IndexByte(text, '&') >= 0 {
+				f.refusal = html.UnescapeString(f.refusal)
+			}
+		case bytes.HasPrefix(t, ulOnline):
+			f.presence = true
 		}
 	}
-	if i := bytes.Index(b, formSend); i >= 0 {
-		t, err := stringAfter(b[i:], tokenInput)
-		if err != nil {
-			return fmt.Errorf("send form: %w", err)
-		}
-		f.token = t
-	}
-	if i := bytes.Index(b, sendError); i >= 0 {
-		text, err := elementText(b[i:])
-		if err != nil {
-			return fmt.Errorf("send error: %w", err)
-		}
-		f.refusal = string(bytes.TrimSpace(text))
-		if bytes.IndexByte(text, '&') >= 0 {
-			f.refusal = html.UnescapeString(f.refusal)
-		}
-	}
-	f.presence = bytes.Contains(b, ulOnline)
 	return nil
 }
 
-// parseItems appends the messages b shows (<li id="m..." data-seq=...>)
-// to items.
-func parseItems(b []byte, items []item) ([]item, error) {
-	for {
-		i := bytes.Index(b, liMessage)
-		if i < 0 {
-			return items, nil
-		}
-		b = b[i:]
-		end := bytes.Index(b, liEnd)
-		if end < 0 {
-			return items, errors.New("message without </li>")
-		}
-		li := b[:end]
-		b = b[end+len(liEnd):]
-		seq, err := intAfter(li, attrSeq)
-		if err != nil {
-			return items, fmt.Errorf("data-seq: %w", err)
-		}
-		author, err := intAfter(li, attrAuthor)
-		if err != nil {
-			return items, fmt.Errorf("data-author: %w", err)
-		}
-		p := bytes.Index(li, pOpen)
-		if p < 0 {
-			return items, fmt.Errorf("message %d without a body", seq)
-		}
-		body, err := elementText(li[p:])
-		if err != nil {
-			return items, fmt.Errorf("message %d: %w", seq, err)
-		}
-		items = append(items, item{seq: seq, author: author, body: body})
+// parseItem reads the message element at the start of b
+// (<li id="m..." data-seq=... data-author=...>...<p ...>body</p></li>)
+// and returns it and its length.
+func parseItem(b []byte) (item, int, error) {
+	end := bytes.Index(b, liEnd)
+	if end < 0 {
+		return item{}, 0, errors.New("message without </li>")
 	}
+	li := b[:end]
+	seq, err := intAfter(li, attrSeq)
+	if err != nil {
+		return item{}, 0, fmt.Errorf("data-seq: %w", err)
+	}
+	author, err := intAfter(li, attrAuthor)
+	if err != nil {
+		return item{}, 0, fmt.Errorf("data-author: %w", err)
+	}
+	p := bytes.Index(li, pOpen)
+	if p < 0 {
+		return item{}, 0, fmt.Errorf("message %d without a body", seq)
+	}
+	body, err := elementText(li[p:])
+	if err != nil {
+		return item{}, 0, fmt.Errorf("message %d: %w", seq, err)
+	}
+	return item{seq: seq, author: author, body: body}, end + len(liEnd), nil
 }
 
 // elementText returns what is between the end of the start tag at the

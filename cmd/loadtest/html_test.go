@@ -125,3 +125,23 @@ func TestParseRooms(t *testing.T) {
 		t.Errorf("got csrf %q rooms %v", csrf, rooms)
 	}
 }
+
+func TestParseJoinedFragments(t *testing.T) {
+	// The server may join queued fragments into one frame.
+	a, _ := views.Fragments{}.Messages(7, []chat.Message{msg(5, "a")})
+	p, _ := views.Fragments{}.Presence(chat.Presence{Room: 7, Online: []chat.User{{ID: 1, Name: "ann"}}, Total: 1})
+	b, _ := views.Fragments{}.Messages(7, []chat.Message{msg(6, "b"), msg(7, "c")})
+	sent := render(t, views.Sent(views.SendForm{Room: 7, Token: "t2"}))
+	frame := append(append(append(append([]byte(nil), a...), p...), sent...), b...)
+	var f fragment
+	if err := parseFragment(frame, &f); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, it := range f.items {
+		seqs = append(seqs, it.seq)
+	}
+	if len(seqs) != 3 || seqs[0] != 5 || seqs[2] != 7 || !f.presence || f.token != "t2" || f.refusal != "" {
+		t.Errorf("got seqs %v presence %v token %q refusal %q", seqs, f.presence, f.token, f.refusal)
+	}
+}

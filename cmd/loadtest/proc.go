@@ -57,6 +57,15 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * clockTick, nil
 }
 
+// loadAvg returns the machine's one-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := bytes.Fields(b); err == nil && len(f) > 0 {
+		return string(f[0])
+	}
+	return "?"
+}
+
 // selfCPU returns the CPU time this process has used.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage

@@ -24,6 +24,12 @@ type result struct {
 	// Lat is the send-to-receive latency of the connections that kept
 	// reading; SlowLat that of the slow ones.
 	Lat, SlowLat quantiles
+	// SendLag is how late the sends went out against the schedule: a
+	// sender waits for the answer to its previous send, as a page must.
+	SendLag quantiles
+	// LoadAvg is the machine's load average (1 min) at the start and the
+	// end: the tool shares the machine with the server and anything else.
+	LoadAvg [2]string
 	// TrafficStart and TrafficEnd bound the sending and the catching up
 	// (epoch offsets).
 	TrafficStart, TrafficEnd time.Duration
@@ -94,6 +100,7 @@ func (r *result) print(w io.Writer) {
 	if r.ServerLog != "" {
 		fmt.Fprintf(w, "server log:        %s\n", r.ServerLog)
 	}
+	fmt.Fprintf(w, "load average:      %s at the start, %s at the end (2 cores)\n", r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(w, "pages loaded in:   %v\n", r.PageLoad.Round(time.Millisecond))
 	fmt.Fprintf(w, "sockets open:      %d of %d in %v (%.0f/s); connect p50 %v, p99 %v\n",
 		r.Connected, r.Conns, r.ConnectTime.Round(time.Millisecond), float64(r.Connected)/max(r.ConnectTime.Seconds(), 1e-9),
@@ -109,6 +116,7 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "messages:          %d scheduled, %d acknowledged, %d resent, %d refused\n", r.Messages, r.Acked, r.Resends, r.Refused)
 		fmt.Fprintf(w, "deliveries:        %d (%.0f/s), frames of %d bytes on average\n", r.Deliveries, r.DeliveriesPerSec, r.FrameBytes)
 		fmt.Fprintf(w, "latency:           %s\n", r.Lat)
+		fmt.Fprintf(w, "send lag:          %s\n", r.SendLag)
 		if r.SlowLat.N > 0 {
 			fmt.Fprintf(w, "slow clients:      %s\n", r.SlowLat)
 		}

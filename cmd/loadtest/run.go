@@ -38,9 +38,12 @@ type run struct {
 	senders []*client
 	msgs    []message
 
-	count                 counters
-	errs                  errorLog
-	lat, slowLat, connect *latency
+	count counters
+	errs  errorLog
+	// lat and slowLat are send-to-receive latencies (readers, slow
+	// readers), connect the first dials, lag how late sends went out
+	// against their schedule.
+	lat, slowLat, connect, lag *latency
 
 	// fail ends the run with a cause (a refused send rate).
 	fail func(error)
@@ -78,7 +81,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, 
 		opt: opt, sc: sc, base: base, origin: base.String(), out: out,
 		src: newSources(base, opt.SourceAddrs),
 		id:  hex.EncodeToString(id), epoch: time.Now(),
-		lat: newLatency(), slowLat: newLatency(), connect: newLatency(),
+		lat: newLatency(), slowLat: newLatency(), connect: newLatency(), lag: newLatency(),
 		fail: cancel, pid: opt.PID,
 	}
 	r.bodyPrefix = "lt-" + r.id + "-"
@@ -92,7 +95,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, 
 		IdleConnTimeout:     30 * time.Second,
 	}
 	defer r.tr.CloseIdleConnections()
-	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms}
+	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, LoadAvg: [2]string{loadAvg()}}
 
 	if opt.ServerBin != "" {
 		dir, err := os.MkdirTemp("", "loadtest-"+sc.Name+"-")
@@ -162,6 +165,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, 
 		c.close()
 	}
 	r.finish(res)
+	res.LoadAvg[1] = loadAvg()
 	return res, nil
 }
 
@@ -491,6 +495,7 @@ func (r *run) finish(res *result) {
 	}
 	res.Lat = r.lat.summary()
 	res.SlowLat = r.slowLat.summary()
+	res.SendLag = r.lag.summary()
 	res.Evictions, res.Restarts, res.Reconnects = c.evictions.Load(), c.restarts.Load(), c.reconnects.Load()
 	res.OtherCloses, res.DialFailures = c.otherCloses.Load(), c.dialFailures.Load()
 	res.Resends, res.Refused = c.resends.Load(), c.refused.Load()

@@ -138,7 +138,9 @@ func (c *client) post(ctx context.Context, m *message) {
 		if attempt > 0 {
 			c.r.count.resends.Add(1)
 		}
-		m.posted.Store(true)
+		if !m.posted.Swap(true) {
+			c.r.lag.record(c.id, c.r.now()-m.sched)
+		}
 		if err := l.write(c.r.sendFrame(c.room.id, c.token, body)); err != nil {
 			select {
 			case <-l.down:
