@@ -92,7 +92,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, cfg.ConnConfig.ConnectTimeout+time.Second)
+	pingCtx, cancel := ctx, context.CancelFunc(func() {})
+	if t := cfg.ConnConfig.ConnectTimeout; t > 0 { // connect_timeout=0 in the URL: wait as long as ctx
+		pingCtx, cancel = context.WithTimeout(ctx, t+time.Second)
+	}
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -291,7 +292,12 @@ func TestDatabaseDown(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	server := pgtest.ServerURL(t)
 	withDB := func(name string) string {
-		return strings.Replace(server, "/test?", "/"+name+"?", 1)
+		u, err := url.Parse(server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
 	}
 	tests := []struct {
 		name     string
