@@ -257,7 +257,11 @@ func TestRunServesAndRestarts(t *testing.T) {
 	if !strings.Contains(msg, `hx-swap-oob="beforeend:#messages"`) || !strings.Contains(msg, ">"+name+"<") {
 		t.Errorf("broadcast: got %q, want the message by %s appended to #messages", msg, name)
 	}
-	mustReadUntil(t, conn, `<form id="send"`)
+	// The fresh form may share the broadcast's frame: frames queued
+	// together go out together.
+	if !strings.Contains(msg, `<form id="send"`) {
+		mustReadUntil(t, conn, `<form id="send"`)
+	}
 
 	if err := a.stop(t); err != nil {
 		t.Errorf("run after cancel: got %v, want nil", err)

@@ -29,6 +29,9 @@ type client struct {
 	// presence collects the presence frames that MustNextContent and
 	// friends skipped, in order.
 	presence []string
+	// pending are the updates of the last frame read that MustNext has
+	// not returned yet.
+	pending []string
 }
 
 // dial opens room's page in a new browser and connects it.
@@ -150,8 +153,49 @@ func (c *client) MustSendToken(t *testing.T, body, token string) {
 	c.MustSendJSON(t, map[string]any{"body": body, "token": token, "HEADERS": headers("send", c.pageURL())})
 }
 
-// MustNext reads the next frame, failing after wait.
+// MustNext returns the next update the page receives, failing after
+// wait. The server may send several updates in one frame (what was queued
+// together goes out together); htmx swaps each top-level element on its
+// own, so the tests see one update at a time, as if each had its frame.
 func (c *client) MustNext(t *testing.T) string {
+	t.Helper()
+	if len(c.pending) == 0 {
+		c.pending = splitUpdates(t, c.mustNextFrame(t))
+	}
+	u := c.pending[0]
+	c.pending = c.pending[1:]
+	return u
+}
+
+// splitUpdates cuts a frame into updates: a message with its resume
+// marker, a log with its marker, a reply form with its alert, an online
+// list with its notices, an alert.
+func splitUpdates(t *testing.T, f string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range elements(parseFrame(t, f)) {
+		var b strings.Builder
+		if err := html.Render(&b, e); err != nil {
+			t.Fatalf("render %q: %v", f, err)
+		}
+		var prev kind
+		if len(out) > 0 {
+			prev = kindOf(t, out[len(out)-1])
+		}
+		joins := attr(e, "id") == "resume-after" ||
+			(attr(e, "id") == "send-error" && prev == kindSent && !strings.Contains(out[len(out)-1], `id="send-error"`)) ||
+			(attr(e, "hx-swap-oob") == "beforeend:#messages" && first(e, hasClass("message")) == nil && prev == kindPresence)
+		if joins && len(out) > 0 {
+			out[len(out)-1] += b.String()
+			continue
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// mustNextFrame reads the next websocket frame, failing after wait.
+func (c *client) mustNextFrame(t *testing.T) string {
 	t.Helper()
 	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
 	typ, data, err := c.conn.ReadMessage()

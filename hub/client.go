@@ -36,6 +36,8 @@ type Client struct {
 	// resume carries the Seq of the newest message the page holds, sent
 	// by the page when its socket opens.
 	resume chan int64
+	// batch is the write loop's reusable slice for writeQueued.
+	batch []outbound
 
 	// ctx ends when the connection closes; Receivers use it for the work
 	// they do on the client's behalf.
@@ -177,15 +179,10 @@ func (c *Client) writeLoop() {
 		case <-wait.C:
 			live = true
 		case f := <-queue:
-			if f.seq != 0 && f.seq <= shown {
-				continue
-			}
-			if err := c.write(f); err != nil {
+			var err error
+			if shown, err = c.writeQueued(f, shown); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				return
-			}
-			if f.seq != 0 {
-				shown = f.seq
 			}
 		case <-ping.C:
 			_ = c.conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
@@ -203,10 +200,45 @@ func (c *Client) writeLoop() {
 	}
 }
 
-// write sends one frame within WriteWait.
-func (c *Client) write(f outbound) error {
+// maxBatch bounds how many queued frames go out in one websocket frame.
+const maxBatch = 64
+
+// writeQueued sends f and whatever else is queued behind it, skipping
+// messages the page already holds (Seq <= shown), and returns the Seq of
+// the newest message the page now holds. One frame alone goes out as it
+// was framed for everyone; several are joined into one websocket frame,
+// which htmx swaps element by element, so a busy room costs one write
+// per batch instead of one per message.
+func (c *Client) writeQueued(f outbound, shown int64) (int64, error) {
+	batch := c.batch[:0]
+	for {
+		if f.seq == 0 || f.seq > shown {
+			batch = append(batch, f)
+			shown = max(shown, f.seq)
+		}
+		if len(batch) == maxBatch || len(c.send) == 0 {
+			break
+		}
+		f = <-c.send
+	}
+	c.batch = batch[:0]
 	_ = c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait))
-	return c.conn.WritePreparedMessage(f.pm)
+	switch len(batch) {
+	case 0:
+		return shown, nil
+	case 1:
+		return shown, c.conn.WritePreparedMessage(batch[0].pm)
+	}
+	w, err := c.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return shown, err
+	}
+	for _, f := range batch {
+		if _, err := w.Write(f.data); err != nil {
+			return shown, err
+		}
+	}
+	return shown, w.Close()
 }
 
 // catchUp sends the page what it missed since after and returns the Seq

@@ -228,17 +228,23 @@ func (h *Hub) Stats() StatsSnapshot {
 // When the upgrade fails Serve has already answered the request and
 // returns the error.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, m Member, recv Receiver) error {
+	// Counted under mu, so that Shutdown never waits on a count that
+	// grows behind its back.
+	h.mu.Lock()
 	if h.closing.Load() {
+		h.mu.Unlock()
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return nil
 	}
+	h.clients.Add(1)
+	h.mu.Unlock()
+	defer h.clients.Done()
+
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return err
 	}
 	c := newClient(h, ws, m)
-	h.clients.Add(1)
-	defer h.clients.Done()
 	h.stats.connections.Add(1)
 	defer h.stats.connections.Add(-1)
 
@@ -247,6 +253,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, m Member, recv Recei
 		c.close(websocket.CloseInternalServerErr, "try again")
 		c.writeLoop()
 		return nil
+	}
+	if h.closing.Load() {
+		// Shutdown began while this client joined and may have missed it.
+		c.close(websocket.CloseServiceRestart, "server restarting")
 	}
 	done := make(chan struct{})
 	go func() {
@@ -297,7 +307,9 @@ func (h *Hub) Resync() {
 // Shutdown closes every connection with 1012 (Service Restart), which
 // makes htmx reconnect, and waits for them to finish until ctx ends.
 func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
 	h.closing.Store(true)
+	h.mu.Unlock()
 	h.rooms.Range(func(_, v any) bool {
 		v.(*room).closeAll(websocket.CloseServiceRestart, "server restarting")
 		return true
