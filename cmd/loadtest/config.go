@@ -32,8 +32,10 @@ type scenario struct {
 	// smallest body (an id and the scheduled time) is about 30.
 	BodySize int
 	// Slow is how many connections stop reading for SlowPause once the
-	// traffic starts, with a receive buffer of SlowRcvBuf bytes, like a
-	// phone on a bad network.
+	// traffic starts, like a phone on a bad network; SlowRcvBuf, when
+	// set, shrinks their receive buffer. Keep it above loopback's 64 KiB
+	// segment size: a smaller window stalls the connection in zero-window
+	// probes that back off for minutes, which no real network does.
 	Slow       int
 	SlowPause  time.Duration
 	SlowRcvBuf int
@@ -75,7 +77,7 @@ var presets = map[string]scenario{
 	},
 	"slow": {
 		Name: "slow", Conns: 500, Rooms: 1, Senders: 100, Messages: 10000, Rate: 500,
-		Slow: 10, SlowPause: 5 * time.Second, SlowRcvBuf: 4096, Drain: 60 * time.Second,
+		Slow: 10, SlowPause: 5 * time.Second, Drain: 60 * time.Second,
 	},
 }
 
@@ -160,7 +162,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&over.BodySize, "body-size", 0, "pad message bodies to this many characters")
 	fs.IntVar(&over.Slow, "slow", 0, "connections that stop reading for -slow-pause")
 	fs.DurationVar(&over.SlowPause, "slow-pause", 0, "how long the slow connections stop reading")
-	fs.IntVar(&over.SlowRcvBuf, "slow-rcvbuf", 0, "receive buffer of the slow connections, in bytes")
+	fs.IntVar(&over.SlowRcvBuf, "slow-rcvbuf", 0, "receive buffer of the slow connections, in bytes (0: the kernel's; keep it over 64 KiB on loopback)")
 	fs.DurationVar(&over.Hold, "hold", 0, "how long an idle run holds its connections")
 	fs.StringVar(&rssAt, "rss-at", "", "comma-separated connection counts at which to sample the server's memory on the way up")
 	fs.DurationVar(&over.Drain, "drain", 0, "longest wait for every connection to catch up after sending")
