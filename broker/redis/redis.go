@@ -382,14 +382,17 @@ func (b *Broker) receive(payload []byte) {
 }
 
 // retryLoop publishes the events whose PUBLISH failed, each time it is
-// woken, until ctx ends.
+// woken and, while some are still unsent, every maxRetry, until ctx ends.
 func (b *Broker) retryLoop(ctx context.Context) {
+	var again <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.retry:
+		case <-again:
 		}
+		again = nil
 		b.mu.Lock()
 		events := make([]chat.Event, 0, len(b.unsent))
 		for _, ev := range b.unsent {
@@ -405,7 +408,9 @@ func (b *Broker) retryLoop(ctx context.Context) {
 			err = b.client.Publish(pctx, b.channel, data).Err()
 			cancel()
 			if err != nil {
-				// Still down; the next subscription or publish wakes us.
+				// Still unreachable: try again later, or sooner when the
+				// subscription comes back.
+				again = time.After(maxRetry)
 				break
 			}
 			b.note(ev, nil)
