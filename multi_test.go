@@ -297,3 +297,34 @@ func TestDatabaseOutage(t *testing.T) {
 	pb.check(t, 3)
 	checkStored(t, db, room, 3)
 }
+
+// TestStartRefusesUnreachableEngines: an instance whose database or Redis
+// cannot be reached does not start, and says which and where, without
+// the password.
+func TestStartRefusesUnreachableEngines(t *testing.T) {
+	db := pgtest.Schema(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantText string
+	}{
+		{"database", []string{"-db", "postgres://hxchat:s3cret@127.0.0.1:1/hxchat?connect_timeout=2"},
+			"postgres: cannot reach the database at postgres://hxchat:xxxxx@127.0.0.1:1/hxchat"},
+		{"redis", []string{"-db", db, "-redis", "redis://:s3cret@127.0.0.1:1/0"},
+			"redis: cannot reach redis://:xxxxx@127.0.0.1:1/0"},
+		{"redis URL", []string{"-db", db, "-redis", "127.0.0.1:6379"},
+			"want redis://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := &multiLog{}
+			args := append([]string{"-addr", "127.0.0.1:0"}, tt.args...)
+			err := run(t.Context(), args, func(string) string { return "" }, log, func(addr string) {
+				t.Errorf("started on %s, want a refusal", addr)
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.wantText) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("run: got %v, want an error saying %q without the password\n%s", err, tt.wantText, log)
+			}
+		})
+	}
+}

@@ -176,13 +176,14 @@ func Open(ctx context.Context, log *slog.Logger, rawURL string, sink chat.Sink, 
 // Options parses a Redis URL and fills in the defaults above for what it
 // leaves out.
 func Options(rawURL string) (*goredis.Options, error) {
-	opts, err := goredis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis: %s: %w", redact(rawURL), err)
-	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis: %s: %w", redact(rawURL), err)
+		// url.Parse's error repeats the URL, password and all.
+		return nil, fmt.Errorf("redis: the Redis URL does not parse (%w); want redis://[:password@]host:port/db", errors.Unwrap(err))
+	}
+	opts, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %s: %w", u.Redacted(), err)
 	}
 	q := u.Query()
 	set := func(key string, f func()) {

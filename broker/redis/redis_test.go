@@ -299,6 +299,8 @@ func TestOpenErrors(t *testing.T) {
 		{"wrong scheme", "http://127.0.0.1:6379", "invalid URL scheme"},
 		{"bad database", "redis://127.0.0.1:6379/x", "invalid database number"},
 		{"bad option", "redis://127.0.0.1:6379/0?dial_timeout=soon", "dial_timeout"},
+		{"no scheme", "127.0.0.1:6379", "want redis://"},
+		{"does not parse", "redis://:s3cret@127.0.0.1:port/0", "does not parse"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
