@@ -107,7 +107,7 @@ export function uniqueName(testInfo: TestInfo, label: string): string {
 
 /** createRoom creates a room through the form and returns its address. */
 export async function createRoom(page: Page, name: string): Promise<string> {
-  await page.goto('/chat/rooms');
+  if (new URL(page.url()).pathname !== '/chat/rooms') await page.goto('/chat/rooms');
   await page.getByLabel('Room name').fill(name);
   await page.getByRole('button', { name: 'Create room' }).click();
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
