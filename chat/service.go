@@ -137,8 +137,8 @@ type Post struct {
 }
 
 // Post validates p, stores it and publishes it. A post with a token the
-// room has already seen stores nothing, publishes nothing and returns the
-// stored message with duplicate = true. The message exists once it is
+// room has already seen stores nothing and returns the stored message
+// with duplicate = true. The message exists once it is
 // stored: a failure to publish is logged, not returned, since the hub of
 // every instance fills gaps from the store.
 func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, err error) {
@@ -162,13 +162,15 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 		Token:     p.Token,
 		CreatedAt: s.now().UTC(),
 	})
-	if err != nil || duplicate {
-		return m, duplicate, err
+	if err != nil {
+		return m, false, err
 	}
+	// A duplicate is published again: the first sender may have died
+	// between storing and publishing. Hubs drop a Seq they have shown.
 	if err := s.broker.Publish(ctx, Event{Kind: EventMessage, Room: m.Room, Message: &m}); err != nil {
 		s.log.Warn("publish failed; hubs will fill the gap from the store", "room", m.Room, "seq", m.Seq, "err", err)
 	}
-	return m, false, nil
+	return m, duplicate, nil
 }
 
 // Ping reports whether the store is reachable.
