@@ -76,7 +76,8 @@ func (p *person) loadRoom(ctx context.Context, base *url.URL, room int64) (page,
 func (p *person) loadOlder(ctx context.Context, base *url.URL, room, before, after int64) ([]item, error) {
 	var got []item
 	// Each page holds at least one message, so the gap bounds the pages.
-	for pages := int64(0); before > after+1 && pages <= before-after; pages++ {
+	maxPages := before - after
+	for pages := int64(0); before > after+1 && pages <= maxPages; pages++ {
 		body, err := p.get(ctx, base.String()+roomPath(room)+"/messages?before="+strconv.FormatInt(before, 10))
 		if err != nil {
 			return got, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -25,14 +26,21 @@ type client struct {
 	slow                  bool
 	pauseFrom, pauseUntil atomic.Int64
 
-	// Owned by the client's goroutine: start is the Seq its page showed
-	// (-1 until loaded), last the newest Seq received, seen the Seqs
-	// received after start.
+	// amu guards what the client received: start is the Seq its page
+	// showed (-1 until loaded), last the newest Seq received, seen the
+	// Seqs received after start, trail its last events. The reader holds
+	// it while it handles a frame, a "Load older" fill while it adds
+	// what it fetched.
+	amu   sync.Mutex
 	start int64
 	last  int64
 	seen  seqSet
-	buf   []byte
-	frag  fragment
+	trail []string
+	// buf and frag are the reader's.
+	buf  []byte
+	frag fragment
+	// fills counts "Load older" fills in flight.
+	fills atomic.Int32
 
 	// lastSeen mirrors last for the run's progress checks.
 	lastSeen atomic.Int64
@@ -106,6 +114,8 @@ func (c *client) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.amu.Lock()
+	defer c.amu.Unlock()
 	c.token, c.start, c.last = p.token, p.after, p.after
 	c.lastSeen.Store(p.after)
 	return nil
@@ -165,10 +175,16 @@ func (c *client) live(ctx context.Context) {
 		} else {
 			c.r.count.reconnects.Add(1)
 		}
+		c.amu.Lock()
+		c.trace("open #%d, resume after %d", c.opens.Load(), c.last)
+		c.amu.Unlock()
 		code := c.serve(ctx, ws)
 		if ctx.Err() != nil {
 			return
 		}
+		c.amu.Lock()
+		c.trace("closed with %d, holding Seq %d", code, c.last)
+		c.amu.Unlock()
 		switch code {
 		case websocket.CloseTryAgainLater:
 			c.r.count.evictions.Add(1)
@@ -222,7 +238,10 @@ func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
 	defer close(l.down)
 	defer ws.Close()
 	ws.SetReadLimit(maxPage)
-	if err := l.write(c.r.resumeFrame(c.room.id, c.last)); err != nil {
+	c.amu.Lock()
+	after := c.last
+	c.amu.Unlock()
+	if err := l.write(c.r.resumeFrame(c.room.id, after)); err != nil {
 		return websocket.CloseAbnormalClosure
 	}
 	c.mu.Lock()
@@ -303,6 +322,7 @@ func (c *client) handle(ctx context.Context, b []byte) {
 		c.r.count.frames.Add(1)
 		c.r.count.frameBytes.Add(int64(len(b)))
 	}
+	c.amu.Lock()
 	if f.replaced {
 		c.replaceLog(ctx, f)
 	} else {
@@ -310,6 +330,7 @@ func (c *client) handle(ctx context.Context, b []byte) {
 			c.accept(it, false)
 		}
 	}
+	c.amu.Unlock()
 	if f.token != "" {
 		c.answer(reply{token: f.token})
 	}
@@ -328,30 +349,63 @@ func (c *client) answer(rep reply) {
 }
 
 // replaceLog handles a frame that replaces the whole log: the page
-// missed more than a page of messages. A person would click "Load older"
-// for the ones between what they had and the new page; so does the tool,
-// and then takes the page. Messages the page had already are not
-// duplicates: the log was replaced, not appended to.
+// missed more than a page of messages, or its resume came after the
+// socket had gone live. It takes the page, and, as a person would click
+// "Load older" down to the oldest message they lack, fetches those
+// pages; meanwhile the socket keeps being read, as a browser's is (a
+// reader stuck in HTTP would miss the server's pings and be dropped).
+// Messages the page had already are not duplicates: the log was
+// replaced, not appended to; and a hole the replaced log fills is
+// healed, not a loss. c.amu is held.
 func (c *client) replaceLog(ctx context.Context, f *fragment) {
 	c.r.count.replacedLogs.Add(1)
-	if f.olderBefore > 0 && len(f.items) > 0 && f.items[0].seq > c.last+1 {
-		older, err := c.who.loadOlder(ctx, c.r.base, c.room.id, f.items[0].seq, c.last)
+	if len(f.items) == 0 {
+		c.trace("log replaced: empty")
+		return
+	}
+	oldest := f.items[0].seq
+	lack := c.lowestMissing(oldest)
+	c.trace("log replaced: Seq %d..%d (load older from %d), lowest missing %d", oldest, f.items[len(f.items)-1].seq, f.olderBefore, lack)
+	for _, it := range f.items {
+		c.accept(it, true)
+	}
+	if f.olderBefore == 0 || lack == 0 {
+		return
+	}
+	c.fills.Add(1)
+	c.r.fills.Add(1)
+	go func() {
+		defer c.r.fills.Done()
+		defer c.fills.Add(-1)
+		older, err := c.who.loadOlder(ctx, c.r.base, c.room.id, oldest, lack-1)
 		if err != nil && ctx.Err() == nil {
 			c.r.errs.add("conn %d (room %q): load older: %v", c.id, c.room.name, err)
 		}
 		c.r.count.olderPages.Add(1)
+		c.amu.Lock()
+		defer c.amu.Unlock()
+		c.trace("load older: %d messages from %d", len(older), lack)
 		for _, it := range older {
 			c.accept(it, true)
 		}
+	}()
+}
+
+// lowestMissing returns the lowest Seq after the page's first one and
+// below before that the client lacks, or 0. c.amu is held.
+func (c *client) lowestMissing(before int64) int64 {
+	for seq := c.start + 1; seq < before; seq++ {
+		if !c.seen.has(seq - c.start - 1) {
+			return seq
+		}
 	}
-	for _, it := range f.items {
-		c.accept(it, true)
-	}
+	return 0
 }
 
 // accept takes one message shown to the client: it must show what every
 // other connection saw under that Seq, arrive once, and arrive after
-// every lower Seq.
+// every lower Seq. replaced is true for a message of a replaced log or
+// of "Load older". c.amu is held.
 func (c *client) accept(it item, replaced bool) {
 	msg, sched, ours := c.r.parseBody(it.body)
 	ident := identity(msg, it.body)
@@ -371,12 +425,20 @@ func (c *client) accept(it item, replaced bool) {
 		if !replaced {
 			c.r.count.duplicates.Add(1)
 			c.r.errs.add("conn %d (room %q): Seq %d delivered again", c.id, c.room.name, it.seq)
+			c.trace("duplicate Seq %d", it.seq)
 		}
 		return
 	}
-	if it.seq < c.last {
+	switch {
+	case it.seq < c.last && replaced:
+		c.r.count.healed.Add(1)
+	case it.seq < c.last:
 		c.r.count.reorders.Add(1)
 		c.r.errs.add("conn %d (room %q): Seq %d arrived after %d", c.id, c.room.name, it.seq, c.last)
+		c.trace("Seq %d after %d", it.seq, c.last)
+	case it.seq > c.last+1 && !replaced:
+		c.r.count.liveGaps.Add(1)
+		c.trace("gap: Seq %d after %d", it.seq, c.last)
 	}
 	c.seen.set(i)
 	if it.seq > c.last {
@@ -396,6 +458,20 @@ func (c *client) accept(it item, replaced bool) {
 		c.r.count.deliveries.Add(1)
 		c.r.count.lastDelivery.Store(int64(now))
 	}
+}
+
+// traceLen is how many events a client keeps for the report.
+const traceLen = 24
+
+// trace notes an event in the client's trail, which the report prints
+// for a connection that lost messages. c.amu is held.
+func (c *client) trace(format string, args ...any) {
+	e := fmt.Sprintf("%8.3fs ", c.r.now().Seconds()) + fmt.Sprintf(format, args...)
+	if len(c.trail) == traceLen {
+		copy(c.trail, c.trail[1:])
+		c.trail = c.trail[:traceLen-1]
+	}
+	c.trail = append(c.trail, e)
 }
 
 // close ends the client's socket as a page that navigates away does

@@ -146,7 +146,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.SourceAddrs, "source-addrs", 4, "loopback source addresses to dial from (127.0.0.2, 127.0.0.3, ...)")
 	fs.StringVar(&o.RoomPrefix, "room-prefix", "load", "prefix of the room names the tool creates or reuses")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "pause after connecting, before measuring memory and sending")
-	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", 30*time.Second, "longest wait for the answer to one send")
+	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", time.Minute, "how long a sender waits for the answer to a send before sending it again")
 	fs.IntVar(&o.MaxRetries, "max-retries", 12, "reconnect attempts in a row before a client gives up")
 	fs.BoolVar(&o.Verbose, "v", false, "print every error as it happens")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/bits"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -78,7 +79,7 @@ func (r *room) caughtUp() bool {
 	}
 	top := r.maxSeq.Load()
 	for _, c := range r.clients {
-		if !c.ended.Load() && c.lastSeen.Load() < top {
+		if !c.ended.Load() && (c.lastSeen.Load() < top || c.fills.Load() > 0) {
 			return false
 		}
 	}
@@ -133,6 +134,9 @@ func (s *seqSet) firstMissing(n int64) int64 {
 	return -1
 }
 
+// maxTrails is how many lossy connections' event trails a report shows.
+const maxTrails = 3
+
 // verdict is the outcome of checking a run's deliveries.
 type verdict struct {
 	// lost counts (connection, message) pairs never delivered.
@@ -184,6 +188,9 @@ func (r *run) verify() verdict {
 				v.lost += span - got
 				first := c.start + 1 + c.seen.firstMissing(span)
 				r.errs.add("conn %d (room %q): missing %d of Seq %d..%d, first %d", c.id, rm.name, span-got, c.start+1, top, first)
+				if len(r.trails) < maxTrails {
+					r.trails = append(r.trails, fmt.Sprintf("conn %d (missing %d, first %d):\n    %s", c.id, span-got, first, strings.Join(c.trail, "\n    ")))
+				}
 			}
 		}
 	}

@@ -132,3 +132,27 @@ func TestBodyRoundTrip(t *testing.T) {
 		t.Error("an index out of range read as ours")
 	}
 }
+
+func TestReplacedLogHealsALiveGap(t *testing.T) {
+	// The socket went live before its resume was handled: Seq 6 came
+	// right after 2, then the late resume replaced the log.
+	r := testRun(1, 7)
+	c := r.clients[0]
+	show(c, 1, 0)
+	show(c, 2, 1)
+	show(c, 6, 5)
+	var items []item
+	for seq := int64(3); seq <= 7; seq++ {
+		items = append(items, item{seq: seq, body: fmt.Appendf(nil, "lt-t-%d-0-", seq-1)})
+	}
+	c.replaceLog(t.Context(), &fragment{replaced: true, items: items})
+	if v := r.verify(); !v.ok() {
+		t.Errorf("got %s, want a clean run", v)
+	}
+	if got, want := r.count.liveGaps.Load(), int64(1); got != want {
+		t.Errorf("live gaps: got %d, want %d", got, want)
+	}
+	if got, want := r.count.healed.Load(), int64(3); got != want {
+		t.Errorf("healed: got %d, want %d", got, want)
+	}
+}

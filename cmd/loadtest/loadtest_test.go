@@ -144,11 +144,11 @@ func TestPresetsAreValid(t *testing.T) {
 	if _, err := parseOptions([]string{"-preset", "reconnect"}, &bytes.Buffer{}); err == nil {
 		t.Error("reconnect without -server-bin was accepted")
 	}
-	o, err := parseOptions([]string{"-preset", "bigroom,slow", "-conns", "50", "-rate", "7"}, &bytes.Buffer{})
+	o, err := parseOptions([]string{"-preset", "bigroom,slow", "-conns", "500", "-rate", "7"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strconv.Itoa(o.Presets[0].Conns) + "/" + strconv.Itoa(o.Presets[1].Conns); got != "50/50" || o.Presets[1].Rate != 7 {
+	if got := strconv.Itoa(o.Presets[0].Conns) + "/" + strconv.Itoa(o.Presets[1].Conns); got != "500/500" || o.Presets[1].Rate != 7 {
 		t.Errorf("flags over presets: got conns %s rate %v", got, o.Presets[1].Rate)
 	}
 }

@@ -35,7 +35,10 @@ type result struct {
 	TrafficStart, TrafficEnd time.Duration
 
 	Evictions, Restarts, Reconnects, OtherCloses, DialFailures int64
-	Resends, Refused, ReplacedLogs, OlderPages                 int64
+	Resends, Refused, ReplacedLogs, OlderPages, ReplyTimeouts  int64
+	LiveGaps, Healed                                           int64
+	// Trails are the event trails of the first lossy connections.
+	Trails []string
 
 	// RSSBase is the server's memory before the sockets opened; RSS its
 	// samples after.
@@ -113,7 +116,7 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if r.Messages > 0 {
-		fmt.Fprintf(w, "messages:          %d scheduled, %d acknowledged, %d resent, %d refused\n", r.Messages, r.Acked, r.Resends, r.Refused)
+		fmt.Fprintf(w, "messages:          %d scheduled, %d acknowledged, %d resent (%d after no answer in -reply-timeout), %d refused\n", r.Messages, r.Acked, r.Resends, r.ReplyTimeouts, r.Refused)
 		fmt.Fprintf(w, "deliveries:        %d (%.0f/s), frames of %d bytes on average\n", r.Deliveries, r.DeliveriesPerSec, r.FrameBytes)
 		fmt.Fprintf(w, "latency:           %s\n", r.Lat)
 		fmt.Fprintf(w, "send lag:          %s\n", r.SendLag)
@@ -138,14 +141,20 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "closes:            %d evicted as slow (1013), %d restart (1012), %d other, %d reconnects, %d failed dials\n",
 		r.Evictions, r.Restarts, r.OtherCloses, r.Reconnects, r.DialFailures)
 	if r.ReplacedLogs > 0 {
-		fmt.Fprintf(w, "log replaced:      %d times (page missed more than a page); \"Load older\" followed %d times\n", r.ReplacedLogs, r.OlderPages)
+		fmt.Fprintf(w, "log replaced:      %d times (page missed more than a page, or resumed late); \"Load older\" followed %d times\n", r.ReplacedLogs, r.OlderPages)
+	}
+	if r.LiveGaps > 0 || r.Healed > 0 {
+		fmt.Fprintf(w, "filled later:      %d messages arrived live after a hole (socket live before its resume was handled); %d came later, through a replaced log or \"Load older\"\n", r.LiveGaps, r.Healed)
 	}
 	fmt.Fprintf(w, "check:             %s\n", r.Verdict)
 	if r.Errors > 0 {
-		fmt.Fprintf(w, "errors:            %d; the first:\n", r.Errors)
+		fmt.Fprintf(w, "errors:            %d; by kind, with the first of each:\n", r.Errors)
 		for _, e := range r.ErrorSamples {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
+	}
+	for _, t := range r.Trails {
+		fmt.Fprintf(w, "trail of %s\n", t)
 	}
 	fmt.Fprintf(w, "target:            %s\n", r.target())
 	fmt.Fprintf(w, "result:            %s\n", map[bool]string{true: "PASS: every message reached every connection exactly once, in order", false: "FAIL"}[r.ok()])

@@ -45,6 +45,11 @@ type run struct {
 	// against their schedule.
 	lat, slowLat, connect, lag *latency
 
+	// fills tracks the "Load older" fills in flight.
+	fills sync.WaitGroup
+	// trails are the event trails of the first connections that lost
+	// messages.
+	trails []string
 	// fail ends the run with a cause (a refused send rate).
 	fail func(error)
 	srv  *server
@@ -128,19 +133,28 @@ func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, 
 
 	cctx, stopClients := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	defer func() {
+	stopped := false
+	// stop closes every socket, as pages navigating away do, and waits
+	// for the clients' goroutines, so their state can be read.
+	stop := func() bool {
+		if stopped {
+			return true
+		}
+		stopped = true
 		stopClients()
 		for _, c := range r.clients {
 			c.close()
 		}
 		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
+		go func() { wg.Wait(); r.fills.Wait(); close(done) }()
 		select {
 		case <-done:
+			return true
 		case <-time.After(30 * time.Second):
-			r.errs.add("clients still running 30s after the end")
+			return false
 		}
-	}()
+	}
+	defer stop()
 
 	if err := r.connectAll(ctx, cctx, &wg, res); err != nil {
 		return nil, err
@@ -160,9 +174,8 @@ func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, 
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	stopClients()
-	for _, c := range r.clients {
-		c.close()
+	if !stop() {
+		return nil, errors.New("clients still running 30s after the end")
 	}
 	r.finish(res)
 	res.LoadAvg[1] = loadAvg()
@@ -362,6 +375,9 @@ func (r *run) traffic(ctx context.Context, res *result) error {
 	span := time.Duration(float64(sc.Messages-1) / sc.Rate * float64(time.Second))
 	r.logf("posting %d messages at %.0f/s from %d senders (%.1f/s each)", sc.Messages, sc.Rate, len(r.senders), r.perSenderRate())
 	batch := r.schedule(0, sc.Messages, start, sc.Rate, false)
+	quiet := make(chan struct{})
+	defer close(quiet)
+	go r.progress(quiet)
 	if sc.Restart {
 		sleep(ctx, start+span-r.now())
 		if err := r.restart(ctx, res); err != nil {
@@ -391,6 +407,21 @@ func (r *run) traffic(ctx context.Context, res *result) error {
 		r.restartTimes(res)
 	}
 	return nil
+}
+
+// progress prints the counters every 10s until quiet closes.
+func (r *run) progress(quiet <-chan struct{}) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			r.logf("%d of %d messages acknowledged, %d deliveries, %d evicted, %d reconnects",
+				r.count.acked.Load(), len(r.msgs), r.count.deliveries.Load(), r.count.evictions.Load(), r.count.reconnects.Load())
+		case <-quiet:
+			return
+		}
+	}
 }
 
 // schedule queues messages first..first+n-1, due from start at rate a
@@ -498,10 +529,12 @@ func (r *run) finish(res *result) {
 	res.SendLag = r.lag.summary()
 	res.Evictions, res.Restarts, res.Reconnects = c.evictions.Load(), c.restarts.Load(), c.reconnects.Load()
 	res.OtherCloses, res.DialFailures = c.otherCloses.Load(), c.dialFailures.Load()
-	res.Resends, res.Refused = c.resends.Load(), c.refused.Load()
+	res.Resends, res.Refused, res.ReplyTimeouts = c.resends.Load(), c.refused.Load(), c.replyTimeouts.Load()
 	res.ReplacedLogs, res.OlderPages = c.replacedLogs.Load(), c.olderPages.Load()
+	res.LiveGaps, res.Healed = c.liveGaps.Load(), c.healed.Load()
 	res.Errors = r.errs.count()
 	res.ErrorSamples = r.errs.samples()
+	res.Trails = r.trails
 }
 
 // errNoServer is returned when nothing answers at -url.

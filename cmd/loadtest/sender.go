@@ -116,15 +116,20 @@ func (c *client) sendLoop(ctx context.Context) {
 	}
 }
 
-// maxResends bounds how often one message is sent again after its
-// socket dropped before the answer came.
+// maxResends bounds how often one message is sent again.
 const maxResends = 20
+
+// retryWait is how long a person reads a refusal before sending again.
+const retryWait = time.Second
 
 // post sends m as htmx does and waits for the server's answer. Sends
 // made while the socket is down wait for it to reopen (htmx queues
-// them). When the socket drops before the answer, the page still shows
-// the typed text under the same form, so the person sends again with the
-// same token, which the server must not post twice.
+// them). The page keeps the typed text under the same form until the
+// answer comes, so when the socket drops first, when no answer comes
+// within -reply-timeout, or when the server refuses with an error, the
+// person sends again with the same token, which the server must not post
+// twice. A refusal as too fast ends the run: the server's limits are too
+// low for the scenario.
 func (c *client) post(ctx context.Context, m *message) {
 	body := c.r.body(m)
 	for attempt := 0; attempt <= maxResends; attempt++ {
@@ -141,6 +146,11 @@ func (c *client) post(ctx context.Context, m *message) {
 		if !m.posted.Swap(true) {
 			c.r.lag.record(c.id, c.r.now()-m.sched)
 		}
+		// A late answer to an earlier try is stale: the answer to this
+		// one follows.
+		for len(c.replies) > 0 {
+			<-c.replies
+		}
 		if err := l.write(c.r.sendFrame(c.room.id, c.token, body)); err != nil {
 			select {
 			case <-l.down:
@@ -150,43 +160,58 @@ func (c *client) post(ctx context.Context, m *message) {
 			continue
 		}
 		c.r.count.sent.Add(1)
-		timeout := time.NewTimer(c.r.opt.ReplyTimeout)
-		var rep reply
-		select {
-		case rep = <-c.replies:
-		case <-l.down:
-			// Every answer the socket carried is in c.replies by now.
-			select {
-			case rep = <-c.replies:
-			default:
-				timeout.Stop()
-				continue
-			}
-		case <-timeout.C:
-			c.r.errs.add("message %d: no answer to its send within %v", m.idx, c.r.opt.ReplyTimeout)
+		rep, ok := c.await(ctx, l, m)
+		switch {
+		case ctx.Err() != nil:
 			return
-		case <-ctx.Done():
-			timeout.Stop()
-			return
-		}
-		timeout.Stop()
-		if rep.token != "" {
+		case !ok:
+			continue
+		case rep.token != "":
 			c.token = rep.token
 			m.acked.Store(true)
 			m.room.acked.Add(1)
 			c.r.count.acked.Add(1)
 			return
-		}
-		c.r.count.refused.Add(1)
-		if strings.Contains(rep.refusal, "too fast") {
+		case strings.Contains(rep.refusal, "too fast"):
+			c.r.count.refused.Add(1)
 			c.r.fail(fmt.Errorf("%w (%q): start hxchat with -msg-rate >= %.0f -msg-burst >= %d, or use fewer -senders",
 				errTooFast, rep.refusal, c.r.perSenderRate()*2+1, 100))
 			return
+		default:
+			c.r.count.refused.Add(1)
+			c.r.errs.add("message %d: refused: %s", m.idx, rep.refusal)
+			if !sleep(ctx, retryWait) {
+				return
+			}
 		}
-		c.r.errs.add("message %d: refused: %s", m.idx, rep.refusal)
-		return
 	}
 	c.r.errs.add("message %d: gave up after %d resends", m.idx, maxResends)
+}
+
+// await waits for the answer to the send just written on l; ok is false
+// when the socket dropped or no answer came in time, so the send is to
+// be repeated.
+func (c *client) await(ctx context.Context, l *link, m *message) (rep reply, ok bool) {
+	timeout := time.NewTimer(c.r.opt.ReplyTimeout)
+	defer timeout.Stop()
+	select {
+	case rep = <-c.replies:
+		return rep, true
+	case <-l.down:
+		// Every answer the socket carried is in c.replies by now.
+		select {
+		case rep = <-c.replies:
+			return rep, true
+		default:
+			return reply{}, false
+		}
+	case <-timeout.C:
+		c.r.count.replyTimeouts.Add(1)
+		c.r.errs.add("message %d: no answer within %v; sent again", m.idx, c.r.opt.ReplyTimeout)
+		return reply{}, false
+	case <-ctx.Done():
+		return reply{}, false
+	}
 }
 
 // waitOpen returns the open socket, waiting while the client reconnects.

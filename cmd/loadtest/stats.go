@@ -86,24 +86,40 @@ type counters struct {
 	// answered with a fresh form, resends the sends repeated with the same
 	// token after the socket dropped, refused the alerts.
 	sent, acked, resends, refused atomic.Int64
+	// replyTimeouts counts sends repeated because no answer came in
+	// -reply-timeout.
+	replyTimeouts atomic.Int64
 	// replacedLogs counts whole-log replacements; olderPages the "Load
 	// older" pages fetched to fill what they skipped.
 	replacedLogs, olderPages atomic.Int64
 	// duplicates and reorders are per-connection delivery faults;
 	// mismatches are one Seq showing different messages.
 	duplicates, reorders, mismatches atomic.Int64
+	// liveGaps counts messages that arrived live with a hole before them
+	// (the socket went live before its resume was handled); healed the
+	// messages that came through a replaced log or "Load older" below the
+	// newest the page held. A hole never filled is a loss.
+	liveGaps, healed atomic.Int64
 }
 
-// errorLog keeps a count of errors and the first few messages.
+// errorLog counts errors by kind (the call site's format) and keeps
+// the first message of each kind.
 type errorLog struct {
 	mu      sync.Mutex
 	n       int
-	first   []string
+	kinds   map[string]*errorKind
+	order   []string
 	verbose io.Writer
 }
 
-// maxErrorsKept is how many error messages a report prints.
-const maxErrorsKept = 25
+// errorKind is one kind of error: how often, and the first one.
+type errorKind struct {
+	n     int
+	first string
+}
+
+// maxKindsKept is how many kinds of error a report lists.
+const maxKindsKept = 25
 
 // add records one error.
 func (e *errorLog) add(format string, args ...any) {
@@ -111,9 +127,16 @@ func (e *errorLog) add(format string, args ...any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.n++
-	if len(e.first) < maxErrorsKept {
-		e.first = append(e.first, msg)
+	if e.kinds == nil {
+		e.kinds = map[string]*errorKind{}
 	}
+	k := e.kinds[format]
+	if k == nil {
+		k = &errorKind{first: msg}
+		e.kinds[format] = k
+		e.order = append(e.order, format)
+	}
+	k.n++
 	if e.verbose != nil {
 		fmt.Fprintln(e.verbose, "error:", msg)
 	}
@@ -126,9 +149,15 @@ func (e *errorLog) count() int {
 	return e.n
 }
 
-// samples returns the first errors recorded.
+// samples returns one line per kind of error, in order of first
+// appearance: how many, and the first.
 func (e *errorLog) samples() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string(nil), e.first...)
+	var out []string
+	for _, f := range e.order[:min(len(e.order), maxKindsKept)] {
+		k := e.kinds[f]
+		out = append(out, fmt.Sprintf("%6dx %s", k.n, k.first))
+	}
+	return out
 }
