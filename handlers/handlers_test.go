@@ -68,8 +68,8 @@ func TestRoomPage(t *testing.T) {
 	if got := textOf(first(doc, tag(atom.H1))); got != "General" {
 		t.Errorf("heading: got %q, want %q", got, "General")
 	}
-	if log := first(doc, hasAttr("role", "log")); log == nil || attr(log, "id") != "messages" {
-		t.Errorf("message log: got %v, want #messages with role=log", log)
+	if log := first(doc, hasAttr("role", "log")); log == nil || byID(log, "messages") == nil || attr(log, "aria-live") != "polite" {
+		t.Errorf("message log: got %v, want a polite role=log region holding #messages", log)
 	}
 	send := byID(doc, "send")
 	label := first(send, tag(atom.Label))

@@ -122,6 +122,7 @@ func (h *Handler) rename(c echo.Context) error {
 		return err
 	}
 	c.Set(userKey, u)
+	h.hub.Rename(u)
 	if !isHTMX(c) {
 		return redirect(c, safeBack(c))
 	}

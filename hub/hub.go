@@ -294,6 +294,15 @@ func (h *Hub) Deliver(ev chat.Event) {
 	r.deliver(f)
 }
 
+// Rename shows u's new display name in the online list of every room u
+// is in here; the next roster carries it to the other instances.
+func (h *Hub) Rename(u chat.User) {
+	h.rooms.Range(func(_, v any) bool {
+		v.(*room).rename(u)
+		return true
+	})
+}
+
 // Resync implements chat.Sink: every live room reads from the store the
 // messages newer than the last one it showed, so that nothing a broker
 // outage swallowed stays missing.

@@ -432,3 +432,18 @@ func TestResyncShowsWhatTheBrokerLost(t *testing.T) {
 	e.hub.Resync()
 	c.wantSeqs(lost...)
 }
+
+func TestRenameShowsInTheOnlineList(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	room := e.room(t, "r")
+	watcher := e.join(t, room, 1, "watcher")
+	e.join(t, room, 2, "ann")
+	watcher.waitFor("ann joined")
+	e.hub.Rename(chat.User{ID: 2, Name: "Ann Lee"})
+	if f := watcher.waitFor("Ann Lee"); !strings.Contains(f, `id="online"`) || strings.Contains(f, "joined") {
+		t.Errorf("got %q, want the online list with the new name and no notice", f)
+	}
+	if got := e.hub.Online(room); len(got) != 2 || got[0].Name != "Ann Lee" {
+		t.Errorf("online = %v, want Ann Lee and watcher", got)
+	}
+}

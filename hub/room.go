@@ -122,6 +122,16 @@ func (r *room) remove(c *Client) (empty bool) {
 	return len(r.members) == 0
 }
 
+// rename updates u's name in the room's online list, if u is here.
+func (r *room) rename(u chat.User) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p := r.people[u.ID]; p != nil && p.user.Name != u.Name {
+		p.user.Name = u.Name
+		r.schedulePresence()
+	}
+}
+
 // freeIfEmpty marks an empty room freed; the caller removes it from the
 // hub. It runs under the hub's lock so no join can slip in between.
 func (r *room) freeIfEmpty() bool {
