@@ -76,8 +76,12 @@ var presets = map[string]scenario{
 		Restart: true, Drain: 60 * time.Second,
 	},
 	"slow": {
-		Name: "slow", Conns: 500, Rooms: 1, Senders: 100, Messages: 10000, Rate: 500,
-		Slow: 10, SlowPause: 5 * time.Second, Drain: 60 * time.Second,
+		// Within what one room can carry here, so that a reader's stall,
+		// not the server's overload, is what is measured: 200 msg/s to
+		// 200 connections; a 10s stall is ~1 MB, more than the socket
+		// buffers hold, so the stalled ones fill their queues.
+		Name: "slow", Conns: 200, Rooms: 1, Senders: 50, Messages: 6000, Rate: 200,
+		Slow: 10, SlowPause: 10 * time.Second, Drain: 60 * time.Second,
 	},
 }
 
@@ -180,7 +184,7 @@ Presets:
   smallrooms  1,000 rooms x 10 conns, 1 msg/s per room
   idle        19,000 conns held without traffic: server RSS per connection
   reconnect   10,000 conns, restart the server (-server-bin), time the catch-up
-  slow        500 conns in one room, 10 stop reading: the others' latency
+  slow        200 conns in one room, 10 stop reading for 10s: the others' latency
 
 The server must allow the send rate: start it with high -msg-rate/-msg-burst.
 
