@@ -33,9 +33,9 @@ type Message struct {
 	Author User
 	// Body is the text as typed, 1 to MaxBody characters.
 	Body string
-	// Token is the form token the message was sent with; the store keeps at
-	// most one message per room and token, so a resent form never posts
-	// twice.
+	// Token is the form token the message was sent with and a digest of
+	// its text; the store keeps at most one message per room and token, so
+	// a resent form never posts twice.
 	Token string
 	// CreatedAt is when the message was stored.
 	CreatedAt time.Time

@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"log/slog"
 	"strings"
 	"time"
@@ -159,7 +161,7 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 		Room:      p.Room,
 		Author:    p.Author,
 		Body:      body,
-		Token:     p.Token,
+		Token:     sendKey(p.Token, body),
 		CreatedAt: s.now().UTC(),
 	})
 	if err != nil {
@@ -190,6 +192,16 @@ func cleanName(name, field string, max int) (string, error) {
 		return "", Errorf(Invalid, "%s can't contain control characters.", field)
 	}
 	return name, nil
+}
+
+// sendKey is what makes a send unique in its room: the form's token and
+// a digest of the text. A resend of the same form with the same text (the
+// websocket extension replays what it queued while disconnected) finds the
+// stored message; a second text sent from the same form before the
+// answer came back is a message of its own, not a resend to drop.
+func sendKey(token, body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return token + "." + base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // validToken reports whether t looks like a token the server issued:

@@ -249,6 +249,35 @@ func TestSocketOrigin(t *testing.T) {
 	}
 }
 
+// TestSecondTextFromSameForm checks that a person who sends again from
+// the same form before the answer came back, with other text, loses
+// nothing: that is a new message, not a resend.
+func TestSecondTextFromSameForm(t *testing.T) {
+	t.Parallel()
+	s := MustStart(t, options{})
+	a := dial(t, s, s.general)
+	token := a.token
+	a.MustSendToken(t, "first", token)
+	a.MustSendToken(t, "second", token)
+	var got []string
+	for len(got) < 2 {
+		for _, m := range a.MustNextMessages(t) {
+			got = append(got, m.Body)
+		}
+		a.MustNextSent(t)
+	}
+	if want := []string{"first", "second"}; !slices.Equal(got, want) {
+		t.Errorf("shown: got %q, want %q", got, want)
+	}
+	var bodies []string
+	for _, m := range s.MustStored(t, s.general.ID) {
+		bodies = append(bodies, m.Body)
+	}
+	if want := []string{"first", "second"}; !slices.Equal(bodies, want) {
+		t.Errorf("stored: got %q, want %q", bodies, want)
+	}
+}
+
 func TestDuplicateToken(t *testing.T) {
 	t.Parallel()
 	s := MustStart(t, options{})
