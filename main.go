@@ -149,12 +149,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Sockets first, with 1012, so that pages reconnect (to this server
-	// once it is back, or to another instance).
+	// Stop listening first, then close the sockets with 1012 so that pages
+	// reconnect (to another instance, or to this one once it is back).
+	// Requests in flight get a short grace: connections a browser opened
+	// ahead of need and never used would otherwise hold the exit.
+	httpCtx, cancelHTTP := context.WithTimeout(shutdownCtx, 2*time.Second)
+	defer cancelHTTP()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(httpCtx) }()
 	if err := h.Shutdown(shutdownCtx); err != nil {
 		log.Warn("closing websockets", "err", err)
 	}
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := <-httpDone; errors.Is(err, context.DeadlineExceeded) {
+		return srv.Close()
+	} else if err != nil {
 		return err
 	}
 	return nil

@@ -35,6 +35,11 @@ func (h *Handler) socket(c echo.Context) error {
 	if !h.originAllowed(c.Request()) {
 		return chat.Errorf(chat.Forbidden, "This page may not connect to the chat.")
 	}
+	if h.hub.Closing() {
+		// Refused before any work, so that a crowd reconnecting during a
+		// restart costs nothing.
+		return chat.Errorf(chat.Unavailable, "The server is restarting.")
+	}
 	id, err := strconv.ParseInt(c.QueryParam("room"), 10, 64)
 	if err != nil || id <= 0 {
 		return chat.Errorf(chat.NotFound, "No such room.")
@@ -112,6 +117,9 @@ func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 
 // reply renders component for cl alone.
 func (h *Handler) reply(cl *hub.Client, component templ.Component) {
+	if cl.Context().Err() != nil {
+		return // the socket is gone
+	}
 	data, err := views.Bytes(cl.Context(), component)
 	if err != nil {
 		h.log.Error("render reply", "err", err)

@@ -16,7 +16,8 @@ type outbound struct {
 	seq int64
 	// data is the rendered HTML.
 	data []byte
-	// pm is data framed once for all recipients.
+	// pm is data framed once for all recipients; nil for a frame to one
+	// connection.
 	pm *websocket.PreparedMessage
 }
 
@@ -32,12 +33,12 @@ type Client struct {
 
 	// send is the bounded queue of frames for the write loop. Senders
 	// never block on it: a full queue evicts the client.
-	send chan outbound
+	send chan *outbound
 	// resume carries the Seq of the newest message the page holds, sent
 	// by the page when its socket opens.
 	resume chan int64
 	// batch is the write loop's reusable slice for writeQueued.
-	batch []outbound
+	batch []*outbound
 
 	// ctx ends when the connection closes; Receivers use it for the work
 	// they do on the client's behalf.
@@ -58,7 +59,7 @@ func newClient(h *Hub, ws *websocket.Conn, m Member) *Client {
 		hub:    h,
 		conn:   ws,
 		member: m,
-		send:   make(chan outbound, h.cfg.QueueSize),
+		send:   make(chan *outbound, h.cfg.QueueSize),
 		resume: make(chan int64, 1),
 		ctx:    ctx,
 		cancel: cancel,
@@ -74,12 +75,8 @@ func (c *Client) Context() context.Context { return c.ctx }
 
 // Reply sends data, rendered HTML, to this client only. It never blocks.
 func (c *Client) Reply(data []byte) {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		c.hub.log.Error("frame reply", "err", err)
-		return
-	}
-	c.enqueue(outbound{data: data, pm: pm})
+	// One recipient: framed when written, not prepared for many.
+	c.enqueue(&outbound{data: data})
 }
 
 // Resume tells the client which message the page holds last, so that it
@@ -94,7 +91,7 @@ func (c *Client) Resume(after int64) {
 
 // enqueue queues f without blocking and evicts the client when its queue
 // is full.
-func (c *Client) enqueue(f outbound) {
+func (c *Client) enqueue(f *outbound) {
 	select {
 	case <-c.done:
 		return
@@ -163,7 +160,7 @@ func (c *Client) writeLoop() {
 	var shown int64
 
 	for {
-		var queue chan outbound
+		var queue chan *outbound
 		if live {
 			queue = c.send
 		}
@@ -209,7 +206,7 @@ const maxBatch = 64
 // was framed for everyone; several are joined into one websocket frame,
 // which htmx swaps element by element, so a busy room costs one write
 // per batch instead of one per message.
-func (c *Client) writeQueued(f outbound, shown int64) (int64, error) {
+func (c *Client) writeQueued(f *outbound, shown int64) (int64, error) {
 	batch := c.batch[:0]
 	for {
 		if f.seq == 0 || f.seq > shown {
@@ -227,6 +224,9 @@ func (c *Client) writeQueued(f outbound, shown int64) (int64, error) {
 	case 0:
 		return shown, nil
 	case 1:
+		if batch[0].pm == nil {
+			return shown, c.conn.WriteMessage(websocket.TextMessage, batch[0].data)
+		}
 		return shown, c.conn.WritePreparedMessage(batch[0].pm)
 	}
 	w, err := c.conn.NextWriter(websocket.TextMessage)

@@ -205,8 +205,12 @@ func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
 	// rosters are newer than any it sent before.
 	h.rosterVersion.Store(cfg.Now().UnixNano())
 	h.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Zero: reuse the 4 KiB reader the HTTP server already has.
+		ReadBufferSize: 0,
+		// Write buffers are taken from a pool for each write and given
+		// back, so an idle connection holds none.
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     cfg.CheckOrigin,
 	}
 	return h
@@ -293,6 +297,10 @@ func (h *Hub) Deliver(ev chat.Event) {
 	f.seq = ev.Message.Seq
 	r.deliver(f)
 }
+
+// Closing reports whether Shutdown has begun: new connections are
+// refused.
+func (h *Hub) Closing() bool { return h.closing.Load() }
 
 // Rename shows u's new display name in the online list of every room u
 // is in here; the next roster carries it to the other instances.

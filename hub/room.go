@@ -319,8 +319,10 @@ func (r *room) readAfter(upto int64) (more bool) {
 
 // fanout queues f to every member without blocking. r.mu is held.
 func (r *room) fanout(f outbound) {
+	// Every queue holds the same pointer: 8 bytes a slot.
+	shared := &f
 	for c := range r.members {
-		c.enqueue(f)
+		c.enqueue(shared)
 	}
 }
 
