@@ -6,6 +6,7 @@ package chat
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -56,6 +57,17 @@ type Page struct {
 	Messages []Message
 	// More reports whether older messages exist before Messages[0].
 	More bool
+}
+
+// PageOf makes the page for a query that read up to limit+1 messages,
+// newest first: the extra one only tells that older messages exist.
+func PageOf(newestFirst []Message, limit int) Page {
+	p := Page{Messages: newestFirst, More: len(newestFirst) > limit}
+	if p.More {
+		p.Messages = p.Messages[:limit]
+	}
+	slices.Reverse(p.Messages)
+	return p
 }
 
 // Oldest returns the Seq of the first message of the page, or 0.

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -119,12 +118,7 @@ func (s *Store) Before(ctx context.Context, room, before int64, limit int) (chat
 	if err != nil {
 		return chat.Page{}, err
 	}
-	p := chat.Page{Messages: ms, More: len(ms) > limit}
-	if p.More {
-		p.Messages = p.Messages[:limit]
-	}
-	slices.Reverse(p.Messages)
-	return p, nil
+	return chat.PageOf(ms, limit), nil
 }
 
 // After returns up to limit messages of room with Seq > after, oldest

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"slices"
 
 	"hxchat/chat"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -81,12 +80,7 @@ func (s *Store) Before(ctx context.Context, room, before int64, limit int) (chat
 	if err != nil {
 		return chat.Page{}, err
 	}
-	p := chat.Page{Messages: ms, More: len(ms) > limit}
-	if p.More {
-		p.Messages = p.Messages[:limit]
-	}
-	slices.Reverse(p.Messages)
-	return p, nil
+	return chat.PageOf(ms, limit), nil
 }
 
 // After returns up to limit messages of room with Seq > after, oldest
