@@ -54,7 +54,8 @@ func (h *Handler) socket(c echo.Context) error {
 		resumes: rate.NewLimiter(rate.Every(time.Second), 5),
 	}
 	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, limits) }
-	if err := h.hub.Serve(c.Response(), c.Request(), member(c, id), recv); err != nil {
+	// The connection goes on after this handler returns.
+	if _, err := h.hub.Attach(c.Response(), c.Request(), member(c, id), recv); err != nil {
 		// The upgrader has answered the request already.
 		h.log.Debug("websocket upgrade", "err", err)
 	}
