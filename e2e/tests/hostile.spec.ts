@@ -75,6 +75,9 @@ test('sending too fast is refused with an alert and the text stays', async ({ pe
     await expect(f).toHaveValue('four');
     await expect(messages(ann.page)).toHaveText(['one', 'two', 'three'].map((b) => msg(ann.name, b)));
   } finally {
+    // Pages first: a page whose server goes away reconnects, and its
+    // failed attempts would be logged as errors.
+    await people.close();
     await server.stop();
   }
 });

@@ -63,6 +63,9 @@ test('screenshots of the room page: phone and desktop, light and dark', async ({
       }
     }
   } finally {
+    // Pages first: a page whose server goes away reconnects, and its
+    // failed attempts would be logged as errors.
+    await people.close();
     await server.stop();
   }
 });
