@@ -1,66 +1,15 @@
 package postgres_test
 
 import (
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"hxchat/chat"
 	"hxchat/store/postgres/pgtest"
 	"hxchat/store/storetest"
 )
 
-// BenchmarkAddMessage measures storing one message, the write on every
-// post: serially into one room; from GOMAXPROCS goroutines into one room,
-// where posts queue for the room's row lock; and from as many goroutines
-// into a room each, where they do not.
+// BenchmarkAddMessage measures storing one message; posts into one room
+// queue for the room's row lock, posts into different rooms do not.
 func BenchmarkAddMessage(b *testing.B) {
-	at := time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
-	message := func(room int64, n int64) chat.Message {
-		return chat.Message{
-			Room:      room,
-			Author:    chat.User{ID: 1, Name: "member1"},
-			Body:      "The quick brown fox jumps over the lazy dog.",
-			Token:     strconv.FormatInt(n, 36),
-			CreatedAt: at,
-		}
-	}
-	b.Run("serial", func(b *testing.B) {
-		s := MustOpen(b, pgtest.Schema(b))
-		room := storetest.MustCreateRoom(b, s, "Bench")
-		var n int64
-		for b.Loop() {
-			n++
-			if _, _, err := s.AddMessage(b.Context(), message(room.ID, n)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel-one-room", func(b *testing.B) {
-		s := MustOpen(b, pgtest.Schema(b))
-		room := storetest.MustCreateRoom(b, s, "Bench")
-		var n atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, _, err := s.AddMessage(b.Context(), message(room.ID, n.Add(1))); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
-	b.Run("parallel-own-rooms", func(b *testing.B) {
-		s := MustOpen(b, pgtest.Schema(b))
-		var n, rooms atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			room := storetest.MustCreateRoom(b, s, "Bench "+strconv.FormatInt(rooms.Add(1), 10))
-			for pb.Next() {
-				if _, _, err := s.AddMessage(b.Context(), message(room.ID, n.Add(1))); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
+	storetest.BenchAddMessage(b, func(b *testing.B) chat.Store { return MustOpen(b, pgtest.Schema(b)) })
 }
