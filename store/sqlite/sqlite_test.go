@@ -108,34 +108,12 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 // migration in migrations/ as applied exactly once.
 func wantVersionsOnce(t *testing.T, path string) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migration files found: %v", err)
-	}
-	rows, err := mustRawDB(t, path).QueryContext(t.Context(),
-		`SELECT version_id, count(*) FROM goose_db_version WHERE is_applied GROUP BY version_id ORDER BY version_id`)
+	rows, err := mustRawDB(t, path).QueryContext(t.Context(), storetest.VersionsQuery)
 	if err != nil {
 		t.Fatalf("reading goose_db_version: %v", err)
 	}
 	defer rows.Close()
-	var versions []int64
-	for rows.Next() {
-		var v, n int64
-		if err := rows.Scan(&v, &n); err != nil {
-			t.Fatal(err)
-		}
-		if n != 1 {
-			t.Errorf("version %d recorded %d times, want once", v, n)
-		}
-		versions = append(versions, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	// Version 0 is goose's own bookkeeping row.
-	if want := seqRange(0, int64(len(files))); !slices.Equal(versions, want) {
-		t.Errorf("applied versions: got %v, want %v (one per file in migrations/)", versions, want)
-	}
+	storetest.WantVersionsOnce(t, rows)
 }
 
 // TestOpenNewFileConcurrently is several instances started together on
