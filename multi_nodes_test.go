@@ -26,31 +26,12 @@ import (
 // hang into a failure.
 const multiWait = 20 * time.Second
 
-// multiLog is a log written by an instance's goroutines and read by the
-// test.
-type multiLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *multiLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *multiLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // node is one running hxchat instance.
 type node struct {
 	name string
 	// base is http://127.0.0.1:port.
 	base string
-	log  *multiLog
+	log  *syncBuffer
 	// kill ends a process instance at once (SIGKILL); nil for one that
 	// runs inside the test process.
 	kill func()
@@ -60,7 +41,7 @@ type node struct {
 // ends.
 func startNode(t *testing.T, name string, args []string) *node {
 	t.Helper()
-	n := &node{name: name, log: &multiLog{}}
+	n := &node{name: name, log: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
@@ -124,7 +105,7 @@ func startProcessNode(t *testing.T, name string, args []string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{name: name, log: &multiLog{}}
+	n := &node{name: name, log: &syncBuffer{}}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperInstance$", "-test.count=1")
 	cmd.Env = append(os.Environ(), instanceArgsEnv+"="+string(raw))
 	cmd.Stderr = n.log

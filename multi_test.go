@@ -317,7 +317,7 @@ func TestStartRefusesUnreachableEngines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			log := &multiLog{}
+			log := &syncBuffer{}
 			args := append([]string{"-addr", "127.0.0.1:0"}, tt.args...)
 			err := run(t.Context(), args, func(string) string { return "" }, log, func(addr string) {
 				t.Errorf("started on %s, want a refusal", addr)
