@@ -371,15 +371,6 @@ func seqsOf(msgs []shown) []int64 {
 	return out
 }
 
-// seqRange returns from, from+1, ..., to.
-func seqRange(from, to int64) []int64 {
-	var out []int64
-	for s := from; s <= to; s++ {
-		out = append(out, s)
-	}
-	return out
-}
-
 // resumeAfter returns the value of the resume marker under n.
 func resumeAfter(t *testing.T, n *html.Node) int64 {
 	t.Helper()

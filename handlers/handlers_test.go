@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"hxchat/chat"
+	"hxchat/store/storetest"
 )
 
 func roomPath(id int64) string { return "/chat/rooms/" + strconv.FormatInt(id, 10) }
@@ -419,7 +420,7 @@ func TestOlderPaging(t *testing.T) {
 	doc := b.MustGet(t, roomPath(s.general.ID)).doc(t)
 	var seen []int64
 	seen = append(seen, seqsOf(messagesIn(byID(doc, "messages")))...)
-	if got, want := seqsOf(messagesIn(byID(doc, "messages"))), seqRange(total-49, total); !slices.Equal(got, want) {
+	if got, want := seqsOf(messagesIn(byID(doc, "messages"))), storetest.SeqRange(total-49, total); !slices.Equal(got, want) {
 		t.Errorf("room page: got seqs %v, want %v", got, want)
 	}
 	next := attr(first(byID(doc, "older"), tag(atom.Button)), "hx-get")
@@ -442,7 +443,7 @@ func TestOlderPaging(t *testing.T) {
 			t.Errorf("GET %s: the next control must come first, got %q", next, topIDs(frag))
 		}
 	}
-	if want := seqRange(1, total); !slices.Equal(seen, want) {
+	if want := storetest.SeqRange(1, total); !slices.Equal(seen, want) {
 		t.Errorf("all pages: got %v, want 1..%d once each", seen, total)
 	}
 

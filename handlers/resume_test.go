@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"hxchat/store/storetest"
 )
 
 func TestResume(t *testing.T) {
@@ -53,7 +55,7 @@ func TestResume(t *testing.T) {
 				}
 				root := parseFrame(t, caught[0])
 				got = seqsOf(messagesIn(root))
-				want := seqRange(max(1, last-page+1), last)
+				want := storetest.SeqRange(max(1, last-page+1), last)
 				if !slices.Equal(got, want) {
 					t.Errorf("whole log: got %v, want %v", got, want)
 				}
@@ -70,7 +72,7 @@ func TestResume(t *testing.T) {
 				}
 				root := parseFrame(t, caught[0])
 				got = seqsOf(messagesIn(root))
-				if want := seqRange(after+1, last); !slices.Equal(got, want) {
+				if want := storetest.SeqRange(after+1, last); !slices.Equal(got, want) {
 					t.Errorf("missed messages: got %v, want %v", got, want)
 				}
 				if a := resumeAfter(t, root); a != last {
@@ -130,7 +132,7 @@ func TestResumeWhileLive(t *testing.T) {
 	for len(got) == 0 || got[len(got)-1] != marker {
 		got = append(got, seqsOf(again.MustNextMessages(t))...)
 	}
-	if want := seqRange(held+1, marker); !slices.Equal(got, want) || queued[1] != marker-1 {
+	if want := storetest.SeqRange(held+1, marker); !slices.Equal(got, want) || queued[1] != marker-1 {
 		t.Errorf("reconnected page got %v, want %v once each", got, want)
 	}
 }

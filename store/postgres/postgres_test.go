@@ -68,7 +68,7 @@ func TestTwoInstancesAgreeOnSeq(t *testing.T) {
 	wg.Wait()
 	all := slices.Concat(got...)
 	slices.Sort(all)
-	if want := seqRange(1, writers*each); !slices.Equal(all, want) {
+	if want := storetest.SeqRange(1, writers*each); !slices.Equal(all, want) {
 		t.Errorf("seqs from two pools: got %v, want 1..%d once each", all, writers*each)
 	}
 	for w, ws := range got {
@@ -303,13 +303,4 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// seqRange returns from, from+1, ..., to.
-func seqRange(from, to int64) []int64 {
-	s := []int64{}
-	for i := from; i <= to; i++ {
-		s = append(s, i)
-	}
-	return s
 }

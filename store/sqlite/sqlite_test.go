@@ -226,7 +226,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 	wg.Wait()
 	slices.Sort(seqs)
-	if want := seqRange(1, writers*each); !slices.Equal(seqs, want) {
+	if want := storetest.SeqRange(1, writers*each); !slices.Equal(seqs, want) {
 		t.Errorf("seqs from two stores: got %v, want 1..%d once each", seqs, writers*each)
 	}
 }
@@ -241,13 +241,4 @@ func mustRawDB(tb testing.TB, path string) *sql.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
-}
-
-// seqRange returns from, from+1, ..., to.
-func seqRange(from, to int64) []int64 {
-	var s []int64
-	for i := from; i <= to; i++ {
-		s = append(s, i)
-	}
-	return s
 }

@@ -32,7 +32,7 @@ func testConcurrency(t *testing.T, open func(t *testing.T) chat.Store) {
 		wg.Wait()
 		all := slices.Concat(got...)
 		slices.Sort(all)
-		if want := seqRange(1, writers*each); !slices.Equal(all, want) {
+		if want := SeqRange(1, writers*each); !slices.Equal(all, want) {
 			t.Errorf("seqs of %d concurrent messages: got %v, want 1..%d once each", len(want), all, len(want))
 		}
 		for w, ws := range got {

@@ -41,11 +41,7 @@ func WantVersionsOnce(t *testing.T, rows Rows) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := make([]int64, 0, len(files)+1)
-	for v := range int64(len(files)) + 1 {
-		want = append(want, v)
-	}
-	if !slices.Equal(versions, want) {
+	if want := SeqRange(0, int64(len(files))); !slices.Equal(versions, want) {
 		t.Errorf("applied versions: got %v, want %v (one per migration file)", versions, want)
 	}
 }

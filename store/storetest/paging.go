@@ -24,19 +24,19 @@ func testBefore(t *testing.T, open func(t *testing.T) chat.Store) {
 		wantSeqs []int64
 		wantMore bool
 	}{
-		{"newest page", room.ID, 0, 4, seqRange(7, 10), true},
-		{"negative before is newest", room.ID, -1, 4, seqRange(7, 10), true},
-		{"second page", room.ID, 7, 4, seqRange(3, 6), true},
-		{"last page, short", room.ID, 3, 4, seqRange(1, 2), false},
-		{"last page, exactly full", room.ID, 5, 4, seqRange(1, 4), false},
-		{"before the first", room.ID, 1, 4, seqRange(1, 0), false},
-		{"all at once", room.ID, 0, 10, seqRange(1, 10), false},
-		{"limit above count", room.ID, 0, 50, seqRange(1, 10), false},
-		{"before past the newest", room.ID, 100, 2, seqRange(9, 10), true},
-		{"zero limit", room.ID, 0, 0, seqRange(1, 0), true},
-		{"negative limit", room.ID, 0, -1, seqRange(1, 0), true},
-		{"empty room", empty.ID, 0, 4, seqRange(1, 0), false},
-		{"unknown room", empty.ID + 1000, 0, 4, seqRange(1, 0), false},
+		{"newest page", room.ID, 0, 4, SeqRange(7, 10), true},
+		{"negative before is newest", room.ID, -1, 4, SeqRange(7, 10), true},
+		{"second page", room.ID, 7, 4, SeqRange(3, 6), true},
+		{"last page, short", room.ID, 3, 4, SeqRange(1, 2), false},
+		{"last page, exactly full", room.ID, 5, 4, SeqRange(1, 4), false},
+		{"before the first", room.ID, 1, 4, SeqRange(1, 0), false},
+		{"all at once", room.ID, 0, 10, SeqRange(1, 10), false},
+		{"limit above count", room.ID, 0, 50, SeqRange(1, 10), false},
+		{"before past the newest", room.ID, 100, 2, SeqRange(9, 10), true},
+		{"zero limit", room.ID, 0, 0, SeqRange(1, 0), true},
+		{"negative limit", room.ID, 0, -1, SeqRange(1, 0), true},
+		{"empty room", empty.ID, 0, 4, SeqRange(1, 0), false},
+		{"unknown room", empty.ID + 1000, 0, 4, SeqRange(1, 0), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func testBefore(t *testing.T, open func(t *testing.T) chat.Store) {
 			}
 			before = p.Oldest()
 		}
-		if want := seqRange(1, 10); !slices.Equal(walked, want) {
+		if want := SeqRange(1, 10); !slices.Equal(walked, want) {
 			t.Errorf("pages joined: got %v, want %v", walked, want)
 		}
 	})
@@ -93,15 +93,15 @@ func testAfter(t *testing.T, open func(t *testing.T) chat.Store) {
 		limit int
 		want  []int64
 	}{
-		{room.ID, 0, 4, seqRange(1, 4)},
-		{room.ID, 4, 4, seqRange(5, 8)},
-		{room.ID, 8, 4, seqRange(9, 10)},
-		{room.ID, 10, 4, seqRange(1, 0)},
-		{room.ID, -5, 3, seqRange(1, 3)},
-		{room.ID, 0, 100, seqRange(1, 10)},
-		{room.ID, 0, 0, seqRange(1, 0)},
-		{room.ID, 0, -1, seqRange(1, 0)},
-		{room.ID + 1000, 0, 4, seqRange(1, 0)},
+		{room.ID, 0, 4, SeqRange(1, 4)},
+		{room.ID, 4, 4, SeqRange(5, 8)},
+		{room.ID, 8, 4, SeqRange(9, 10)},
+		{room.ID, 10, 4, SeqRange(1, 0)},
+		{room.ID, -5, 3, SeqRange(1, 3)},
+		{room.ID, 0, 100, SeqRange(1, 10)},
+		{room.ID, 0, 0, SeqRange(1, 0)},
+		{room.ID, 0, -1, SeqRange(1, 0)},
+		{room.ID + 1000, 0, 4, SeqRange(1, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("room%d/after%d/limit%d", tt.room, tt.after, tt.limit), func(t *testing.T) {

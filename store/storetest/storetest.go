@@ -147,8 +147,9 @@ func seqs(ms []chat.Message) []int64 {
 	return s
 }
 
-// seqRange returns from, from+1, ..., to (empty when to < from).
-func seqRange(from, to int64) []int64 {
+// SeqRange returns from, from+1, ..., to (empty when to < from): the
+// Seqs a room holds, for tests to compare with.
+func SeqRange(from, to int64) []int64 {
 	s := []int64{}
 	for i := from; i <= to; i++ {
 		s = append(s, i)
