@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -12,8 +13,11 @@ import (
 // BenchAddMessage measures storing one message, the write on every post,
 // on stores that open returns empty: serially into one room; from
 // GOMAXPROCS goroutines into one room, where posts queue for whatever
-// orders a room's messages (a single writer, a row lock); and from as
-// many goroutines into a room each, where they need not.
+// orders a room's messages (a single writer, a row lock); from as many
+// goroutines into a room each, where they need not; and from 64
+// goroutines into a room each, the posts that a busy server has in
+// flight at once (request handlers, not CPUs, decide how many), where a
+// store can write several in one transaction.
 func BenchAddMessage(b *testing.B, open func(b *testing.B) chat.Store) {
 	at := time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
 	message := func(room, n int64) chat.Message {
@@ -49,17 +53,28 @@ func BenchAddMessage(b *testing.B, open func(b *testing.B) chat.Store) {
 			}
 		})
 	})
-	b.Run("parallel-own-rooms", func(b *testing.B) {
-		s := open(b)
-		var n, rooms atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			room := MustCreateRoom(b, s, "Bench "+strconv.FormatInt(rooms.Add(1), 10))
-			for pb.Next() {
-				if _, _, err := s.AddMessage(b.Context(), message(room.ID, n.Add(1))); err != nil {
-					b.Error(err)
-					return
-				}
+	b.Run("parallel-own-rooms", func(b *testing.B) { benchOwnRooms(b, open(b), message) })
+	b.Run("64-posters-own-rooms", func(b *testing.B) {
+		// SetParallelism multiplies GOMAXPROCS; round up to at least 64.
+		b.SetParallelism((posters + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		benchOwnRooms(b, open(b), message)
+	})
+}
+
+// posters is how many goroutines 64-posters-own-rooms runs at least.
+const posters = 64
+
+// benchOwnRooms stores messages from b.RunParallel's goroutines into a
+// room each.
+func benchOwnRooms(b *testing.B, s chat.Store, message func(room, n int64) chat.Message) {
+	var n, rooms atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		room := MustCreateRoom(b, s, "Bench "+strconv.FormatInt(rooms.Add(1), 10))
+		for pb.Next() {
+			if _, _, err := s.AddMessage(b.Context(), message(room.ID, n.Add(1))); err != nil {
+				b.Error(err)
+				return
 			}
-		})
+		}
 	})
 }
