@@ -27,14 +27,16 @@ type client struct {
 
 	// amu guards what the client received: start is the Seq its page
 	// showed (-1 until loaded), last the newest Seq received, seen the
-	// Seqs received after start, trail its last events. The reader holds
-	// it while it handles a frame, a "Load older" fill while it adds
-	// what it fetched.
+	// Seqs received after start, trail its last events; shown and lats
+	// are accept's scratch. The reader holds it while it handles a frame,
+	// a "Load older" fill while it adds what it fetched.
 	amu   sync.Mutex
 	start int64
 	last  int64
 	seen  seqSet
 	trail []string
+	shown []shown
+	lats  []time.Duration
 	// buf and frag are the reader's.
 	buf  []byte
 	frag fragment
