@@ -12,9 +12,9 @@ import (
 
 // maxBatch is the most messages the committer writes in one transaction.
 // It bounds how long other writes (a new room, a rename) wait behind a
-// batch, and what one failed COMMIT takes down with it. Beyond a few
-// dozen the cost of a commit is shared so thinly that more would save
-// little.
+// batch, about 2 ms at 30 µs per insert, and what one failed COMMIT takes
+// down with it. More would save little: batches of at most 8 saved
+// nearly as much in BenchmarkAddMessage/64-posters-own-rooms.
 const maxBatch = 64
 
 // addRequest is one AddMessage call handed to the committer.
@@ -75,7 +75,9 @@ func closedError() error {
 // them at once. So there is no timer and no added latency: a lone message
 // is written straight away, while the messages that arrive during one
 // transaction are written together in the next, sharing one BEGIN, one
-// WAL append and one COMMIT (see BenchmarkAddMessage).
+// WAL append and one COMMIT. On a 2-vCPU VM, BenchmarkAddMessage
+// /64-posters-own-rooms went from about 150 to 65 µs/op (120 to 57 µs of
+// CPU per message) with it; serial, a batch of one, stayed at about 120.
 func (s *Store) commitMessages() {
 	defer close(s.committerDone)
 	batch := make([]*addRequest, 0, maxBatch)
