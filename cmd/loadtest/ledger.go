@@ -73,8 +73,9 @@ func (r *room) note(ss []shown) {
 	if !missed {
 		return
 	}
-	top := int64(0)
+	top, ours := int64(0), int64(0)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i := range ss {
 		s := &ss[i]
 		if s.first != 0 {
@@ -86,17 +87,19 @@ func (r *room) note(ss []shown) {
 		r.bySeq[s.seq] = s.ident
 		s.first = s.ident
 		if s.ident&(1<<63) == 0 {
-			r.ours.Add(1)
+			ours++
 		}
 		top = max(top, s.seq)
 	}
-	r.mu.Unlock()
+	// maxSeq before ours: caughtUp reads them the other way round, so
+	// it never sees a message counted and the newest Seq not yet raised.
 	for {
 		m := r.maxSeq.Load()
 		if top <= m || r.maxSeq.CompareAndSwap(m, top) {
 			break
 		}
 	}
+	r.ours.Add(ours)
 }
 
 // caughtUp reports whether every message acked in the room has been seen
