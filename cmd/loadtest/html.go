@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// The markers below are what views/ renders; frame_test.go renders the
+// The markers below are what views/ renders; html_test.go renders the
 // real templates and parses them, so a change there fails the tests here.
 var (
 	liMessage   = []byte(`<li id="m`)
