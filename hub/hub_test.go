@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +32,9 @@ type env struct {
 	srv   *httptest.Server
 	// left receives the member of every connection whose Serve returned.
 	left chan hub.Member
+	// detached, set before the first dial, makes the server use Attach,
+	// whose handler returns at once, and leaves left unused.
+	detached bool
 }
 
 // newEnv starts a hub with cfg. Clients name their room and user in the
@@ -57,12 +62,17 @@ func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
 		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
 		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}}
-		_ = e.hub.Serve(w, r, m, func(c *hub.Client, data []byte) {
+		recv := func(c *hub.Client, data []byte) {
 			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
 				n, _ := strconv.ParseInt(after, 10, 64)
 				c.Resume(n)
 			}
-		})
+		}
+		if e.detached {
+			_, _ = e.hub.Attach(w, r, m, recv)
+			return
+		}
+		_ = e.hub.Serve(w, r, m, recv)
 		e.left <- m
 	}))
 	tb.Cleanup(e.srv.Close)
@@ -446,4 +456,39 @@ func TestRenameShowsInTheOnlineList(t *testing.T) {
 	if got := e.hub.Online(room); len(got) != 2 || got[0].Name != "Ann Lee" {
 		t.Errorf("online = %v, want Ann Lee and watcher", got)
 	}
+}
+
+// BenchmarkIdleConnection holds b.N idle connections, each caught up on
+// the room's one message, and reports what one costs the server in
+// goroutines and goroutine stack once its writer has gone idle. (The
+// clients, in the same process, run no goroutines.) Run it with a fixed
+// count, such as -benchtime 2000x: every connection is two open files.
+func BenchmarkIdleConnection(b *testing.B) {
+	e := newEnv(b, hub.Config{PresenceWait: time.Hour, WriteInterval: time.Millisecond})
+	e.detached = true
+	room := e.room(b, "idle")
+	first := e.post(b, room, "first")
+	runtime.GC()
+	g0, s0 := runtime.NumGoroutine(), stackBytes()
+	clients := make([]*client, b.N)
+	for i := range clients {
+		clients[i] = e.dial(b, room, int64(i+1), fmt.Sprintf("u%d", i), true)
+		clients[i].waitFor(msgID(first))
+	}
+	b.StopTimer()
+	// Writers end a WriteInterval after their last write.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine()-g0 > b.N && time.Now().Before(deadline); {
+		runtime.Gosched()
+	}
+	runtime.GC()
+	g, s := runtime.NumGoroutine()-g0, stackBytes()-s0
+	b.ReportMetric(float64(g)/float64(b.N), "goroutines/conn")
+	b.ReportMetric(float64(s)/float64(b.N), "stack-B/conn")
+}
+
+// stackBytes is the memory held by goroutine stacks.
+func stackBytes() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
