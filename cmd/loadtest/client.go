@@ -27,14 +27,16 @@ type client struct {
 
 	// amu guards what the client received: start is the Seq its page
 	// showed (-1 until loaded), last the newest Seq received, seen the
-	// Seqs received after start, trail its last events. The reader holds
-	// it while it handles a frame, a "Load older" fill while it adds
-	// what it fetched.
+	// Seqs received after start, trail its last events; shown and lats
+	// are accept's scratch. The reader holds it while it handles a frame,
+	// a "Load older" fill while it adds what it fetched.
 	amu   sync.Mutex
 	start int64
 	last  int64
 	seen  seqSet
 	trail []string
+	shown []shown
+	lats  []time.Duration
 	// buf and frag are the reader's.
 	buf  []byte
 	frag fragment
@@ -217,10 +219,12 @@ func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
 		NetDialContext:   c.r.src.dialer(rcvbuf),
 		HandshakeTimeout: 15 * time.Second,
 		Jar:              c.who.jar,
-		// Big enough for a batch of messages in one read; most of
-		// the tool's remaining CPU is the read system calls.
-		ReadBufferSize:  16 << 10,
+		ReadBufferSize:   readBufferSize(c.r.sc),
+		// The tool writes a few frames a second at most: a pool
+		// shares the write buffers instead of keeping one per
+		// connection (38 MB at -preset idle's 19,000).
 		WriteBufferSize: 2048,
+		WriteBufferPool: &c.r.writeBufs,
 	}
 	h := http.Header{"Origin": {c.r.origin}}
 	ws, resp, err := d.DialContext(ctx, c.r.wsURL(c.room.id), h)
@@ -228,6 +232,43 @@ func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
 		resp.Body.Close()
 	}
 	return ws, err
+}
+
+// Read buffers: gorilla keeps one per connection for the connection's
+// life. A reader that falls behind finds several frames waiting, and one
+// read system call, which costs microseconds on the test machine, takes
+// at most a buffer: on an idle machine BenchmarkReadFrames reads a busy
+// room's frames (13 KB) in 2.0 reads a frame at 4 KiB, 0.75 at 16 KiB,
+// 0.22 at 64 KiB and 0.09 at 256 KiB, and spends the least CPU at 64 KiB.
+const (
+	// minReadBuffer is gorilla's default.
+	minReadBuffer = 4 << 10
+	maxReadBuffer = 64 << 10
+	// readBuffers bounds all of a run's read buffers together: 64 KiB for
+	// each of -preset idle's 19,000 connections would be 1.2 GB.
+	readBuffers = 256 << 20
+	// readAhead is how much of a connection's traffic its buffer should
+	// hold: about what piles up while its reader waits for its turn on
+	// two cores shared with a thousand other readers and the server.
+	readAhead = 100 * time.Millisecond
+	// fragmentSize is about what a message takes in a frame besides its
+	// body (BenchmarkHandleFrame's frames: 537 bytes a message, 27 of
+	// them the body).
+	fragmentSize = 510
+)
+
+// readBufferSize is the read buffer for sc's connections: room for
+// readAhead of the traffic each receives, between minReadBuffer and
+// maxReadBuffer, in powers of two, and within readBuffers in all. Slow
+// clients get the same: while paused they do not read at all, so what
+// holds their backlog is the kernel's buffer (-slow-rcvbuf), not this.
+func readBufferSize(sc scenario) int {
+	perConn := sc.Rate / float64(max(sc.Rooms, 1)) * float64(fragmentSize+sc.BodySize) * readAhead.Seconds()
+	size := minReadBuffer
+	for size < maxReadBuffer && float64(size) < perConn && (2*size)*max(sc.Conns, 1) <= readBuffers {
+		size *= 2
+	}
+	return size
 }
 
 // serve runs one open socket: the resume form first, as htmx sends it on

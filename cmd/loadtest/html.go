@@ -67,16 +67,16 @@ func parseFragment(b []byte, f *fragment) error {
 		i += j
 		t := b[i:]
 		switch {
-		case bytes.HasPrefix(t, liMessage):
+		case tagIs(t, liMessage):
 			it, n, err := parseItem(t)
 			if err != nil {
 				return err
 			}
 			f.items = append(f.items, it)
 			i += n - 1
-		case bytes.HasPrefix(t, olMessages):
+		case tagIs(t, olMessages):
 			f.replaced = true
-		case bytes.HasPrefix(t, liOlder):
+		case tagIs(t, liOlder):
 			end := bytes.Index(t, liEnd)
 			if end < 0 {
 				return errors.New("load-older control without </li>")
@@ -85,14 +85,14 @@ func parseFragment(b []byte, f *fragment) error {
 			if f.olderBefore, err = intAfter(t[:end], beforeParam); err != nil {
 				return fmt.Errorf("load-older control: %w", err)
 			}
-		case bytes.HasPrefix(t, formSend):
+		case tagIs(t, formSend):
 			tok, err := stringAfter(t, tokenInput)
 			if err != nil {
 				return fmt.Errorf("send form: %w", err)
 			}
 			f.token = tok
-		case bytes.HasPrefix(t, pSendError):
-			text, err := elementText(t)
+		case tagIs(t, pSendError):
+			text, _, err := elementText(t)
 			if err != nil {
 				return fmt.Errorf("send error: %w", err)
 			}
@@ -100,7 +100,7 @@ func parseFragment(b []byte, f *fragment) error {
 			if bytes.IndexByte(text, '&') >= 0 {
 				f.refusal = html.UnescapeString(f.refusal)
 			}
-		case bytes.HasPrefix(t, ulOnline):
+		case tagIs(t, ulOnline):
 			f.presence = true
 		}
 	}
@@ -109,45 +109,72 @@ func parseFragment(b []byte, f *fragment) error {
 
 // parseItem reads the message element at the start of b
 // (<li id="m..." data-seq=... data-author=...>...<p ...>body</p></li>)
-// and returns it and its length.
+// and returns it and its length. It reads forward once, tag to tag
+// (text holds no '<' or '>': the templates escape them): finding </li>
+// first and then searching the element again for each part made
+// BenchmarkParseFragment 1.6 times as slow.
 func parseItem(b []byte) (item, int, error) {
-	end := bytes.Index(b, liEnd)
-	if end < 0 {
+	gt := bytes.IndexByte(b, '>')
+	if gt < 0 {
 		return item{}, 0, errors.New("message without </li>")
 	}
-	li := b[:end]
-	seq, err := intAfter(li, attrSeq)
+	tag := b[:gt]
+	seq, err := intAfter(tag, attrSeq)
 	if err != nil {
 		return item{}, 0, fmt.Errorf("data-seq: %w", err)
 	}
-	author, err := intAfter(li, attrAuthor)
+	author, err := intAfter(tag, attrAuthor)
 	if err != nil {
 		return item{}, 0, fmt.Errorf("data-author: %w", err)
 	}
-	p := bytes.Index(li, pOpen)
-	if p < 0 {
-		return item{}, 0, fmt.Errorf("message %d without a body", seq)
+	p := gt + 1
+	for {
+		j := bytes.IndexByte(b[p:], '<')
+		if j < 0 {
+			return item{}, 0, errors.New("message without </li>")
+		}
+		p += j
+		if tagIs(b[p:], pOpen) {
+			break
+		}
+		if tagIs(b[p:], liEnd) {
+			return item{}, 0, fmt.Errorf("message %d without a body", seq)
+		}
+		p++
 	}
-	body, err := elementText(li[p:])
+	body, n, err := elementText(b[p:])
 	if err != nil {
 		return item{}, 0, fmt.Errorf("message %d: %w", seq, err)
 	}
-	return item{seq: seq, author: author, body: body}, end + len(liEnd), nil
+	p += n
+	end := bytes.Index(b[p:], liEnd)
+	if end < 0 {
+		return item{}, 0, errors.New("message without </li>")
+	}
+	return item{seq: seq, author: author, body: body}, p + end + len(liEnd), nil
 }
 
-// elementText returns what is between the end of the start tag at the
-// beginning of b and the next </p>.
-func elementText(b []byte) ([]byte, error) {
+// tagIs reports whether b starts with the tag marker m. Every marker
+// starts with '<' and b does too, so the byte after it rules out most
+// tags without a call to compare them.
+func tagIs(b, m []byte) bool {
+	return len(b) >= len(m) && b[1] == m[1] && bytes.Equal(b[:len(m)], m)
+}
+
+// elementText returns the text of the element whose start tag begins b,
+// which must end at its </p>, and where that </p> ends. Text holds no
+// '<' (the templates escape it), so the next tag ends it.
+func elementText(b []byte) (text []byte, n int, err error) {
 	gt := bytes.IndexByte(b, '>')
 	if gt < 0 {
-		return nil, errors.New("unterminated tag")
+		return nil, 0, errors.New("unterminated tag")
 	}
-	b = b[gt+1:]
-	end := bytes.Index(b, pClose)
-	if end < 0 {
-		return nil, errors.New("missing </p>")
+	text = b[gt+1:]
+	end := bytes.IndexByte(text, '<')
+	if end < 0 || !tagIs(text[end:], pClose) {
+		return nil, 0, errors.New("missing </p>")
 	}
-	return b[:end], nil
+	return text[:end], gt + 1 + end + len(pClose), nil
 }
 
 // intAfter parses the decimal number right after the first marker in b.
@@ -156,16 +183,20 @@ func intAfter(b, marker []byte) (int64, error) {
 	if i < 0 {
 		return 0, fmt.Errorf("no %q", marker)
 	}
-	b = b[i+len(marker):]
-	var n int64
-	digits := 0
-	for ; digits < len(b) && digits < 19 && b[digits] >= '0' && b[digits] <= '9'; digits++ {
-		n = n*10 + int64(b[digits]-'0')
-	}
+	n, digits := leadingInt(b[i+len(marker):])
 	if digits == 0 {
 		return 0, fmt.Errorf("no number after %q", marker)
 	}
 	return n, nil
+}
+
+// leadingInt parses the decimal digits at the start of b, at most 18 so
+// that it cannot overflow, and says how many it read.
+func leadingInt(b []byte) (n int64, digits int) {
+	for ; digits < len(b) && digits < 18 && b[digits] >= '0' && b[digits] <= '9'; digits++ {
+		n = n*10 + int64(b[digits]-'0')
+	}
+	return n, digits
 }
 
 // stringAfter returns the attribute value that starts right after the

@@ -145,3 +145,86 @@ func TestParseJoinedFragments(t *testing.T) {
 		t.Errorf("got seqs %v presence %v token %q refusal %q", seqs, f.presence, f.token, f.refusal)
 	}
 }
+
+func TestParseItemFaults(t *testing.T) {
+	// Hand-written frames, as views/ would never render them: each must
+	// be refused, not read as another message.
+	tests := []struct {
+		name, frame, want string
+	}{
+		{"no body", `<li id="m5" data-seq="5" data-author="1"><span>a</span></li><li id="m6" data-seq="6" data-author="1"><p class="x">b</p></li>`, "without a body"},
+		{"no </p>", `<li id="m5" data-seq="5" data-author="1"><p class="x">a</li>`, "missing </p>"},
+		{"no </p> before the next message", `<li id="m5" data-seq="5" data-author="1"><p class="x">a</li><li id="m6" data-seq="6" data-author="1"><p class="x">b</p></li>`, "missing </p>"},
+		{"no </li>", `<li id="m5" data-seq="5" data-author="1"><p class="x">a</p>`, "without </li>"},
+		{"cut in the start tag", `<li id="m5" data-seq="5"`, "without </li>"},
+		{"no data-seq", `<li id="m5" data-author="1"><p class="x">a</p></li>`, "data-seq"},
+		{"data-seq not a number", `<li id="m5" data-seq="x" data-author="1"><p class="x">a</p></li>`, "data-seq"},
+		{"no data-author", `<li id="m5" data-seq="5"><p class="x">a</p></li>`, "data-author"},
+		{"data-author only in the body", `<li id="m5" data-seq="5"><p class="x"> data-author="1"</p></li>`, "data-author"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f fragment
+			err := parseFragment([]byte(tt.frame), &f)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v (items %+v), want an error about %s", err, f.items, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseItemSkipsWhatItDoesNotNeed(t *testing.T) {
+	// Tags and slashes before the body, and markup between </p> and
+	// </li>, are passed over.
+	frame := `<li id="m9" class="a/b" data-author="4" data-seq="9"><div><span>x/y</span><time>1</time></div>` +
+		`<p class="c">a/b &amp; c</p><small>edited</small></li><input id="resume-after" value="9">`
+	var f fragment
+	if err := parseFragment([]byte(frame), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.items) != 1 || f.items[0].seq != 9 || f.items[0].author != 4 || string(f.items[0].body) != "a/b &amp; c" {
+		t.Errorf("got %+v", f.items)
+	}
+}
+
+func TestParseBigroomFrame(t *testing.T) {
+	// A frame as the hub joins a busy room's queue: every message, in
+	// order, and parsing it again reuses the items.
+	const batch = 24
+	r := testRun(0, batch)
+	frame := bigroomFrames(t, r, 1, batch)[0]
+	var f fragment
+	for range 2 {
+		if err := parseFragment(frame, &f); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(f.items); got != batch {
+			t.Fatalf("items: got %d, want %d", got, batch)
+		}
+		for i, it := range f.items {
+			idx, sched, ours := r.parseBody(it.body)
+			if it.seq != int64(i+1) || !ours || idx != i || sched != r.msgs[i].sched {
+				t.Errorf("item %d: got Seq %d, body %q (message %d, due %v)", i, it.seq, it.body, idx, sched)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { _ = parseFragment(frame, &f) }); allocs != 0 {
+		t.Errorf("parsing a frame again: %v allocations, want 0", allocs)
+	}
+}
+
+// BenchmarkParseFragment is the parser's share of BenchmarkHandleFrame.
+func BenchmarkParseFragment(b *testing.B) {
+	const batch = 24
+	r := testRun(0, batch)
+	r.id, r.bodyPrefix = "1a2b3c4d", "lt-1a2b3c4d-"
+	frame := bigroomFrames(b, r, 1, batch)[0]
+	var f fragment
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if err := parseFragment(frame, &f); err != nil || len(f.items) != batch {
+			b.Fatalf("got %d items, %v", len(f.items), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/delivery")
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // room is one room of the run and what its connections have seen.
@@ -42,33 +43,60 @@ func identity(msg int, body []byte) uint64 {
 	return h.Sum64() | 1<<63
 }
 
-// note records that seq showed ident and reports the identity first
-// recorded for seq, which differs from ident when two connections saw
-// different messages under one Seq.
-func (r *room) note(seq int64, ident uint64) (first uint64) {
+// shown is what a connection was shown under one Seq, as accept reads
+// it.
+type shown struct {
+	seq int64
+	// msg is the index of the run's message it is, or -1; sched is when
+	// that message was due.
+	msg   int
+	sched time.Duration
+	// ident is its identity; first the identity first recorded for seq,
+	// which differs from ident when two connections saw different
+	// messages under one Seq.
+	ident, first uint64
+}
+
+// note records what each of ss showed and sets its first. Every
+// connection of the room notes every Seq, mostly after another one did,
+// so one read lock answers for a whole frame; the write lock is taken
+// only for Seqs nobody noted yet.
+func (r *room) note(ss []shown) {
+	missed := false
 	r.mu.RLock()
-	first, ok := r.bySeq[seq]
-	r.mu.RUnlock()
-	if ok {
-		return first
+	for i := range ss {
+		// An identity is never 0, so 0 stands for not noted yet.
+		ss[i].first = r.bySeq[ss[i].seq]
+		missed = missed || ss[i].first == 0
 	}
+	r.mu.RUnlock()
+	if !missed {
+		return
+	}
+	top := int64(0)
 	r.mu.Lock()
-	first, ok = r.bySeq[seq]
-	if !ok {
-		r.bySeq[seq] = ident
-		first = ident
-		if ident&(1<<63) == 0 {
+	for i := range ss {
+		s := &ss[i]
+		if s.first != 0 {
+			continue
+		}
+		if s.first = r.bySeq[s.seq]; s.first != 0 {
+			continue
+		}
+		r.bySeq[s.seq] = s.ident
+		s.first = s.ident
+		if s.ident&(1<<63) == 0 {
 			r.ours.Add(1)
 		}
-		for {
-			m := r.maxSeq.Load()
-			if seq <= m || r.maxSeq.CompareAndSwap(m, seq) {
-				break
-			}
-		}
+		top = max(top, s.seq)
 	}
 	r.mu.Unlock()
-	return first
+	for {
+		m := r.maxSeq.Load()
+		if top <= m || r.maxSeq.CompareAndSwap(m, top) {
+			break
+		}
+	}
 }
 
 // caughtUp reports whether every message acked in the room has been seen

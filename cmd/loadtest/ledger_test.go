@@ -29,7 +29,7 @@ func testRun(n, msgs int) *run {
 
 // show delivers the run's message idx as Seq seq to c.
 func show(c *client, seq int64, idx int) {
-	c.accept(item{seq: seq, body: fmt.Appendf(nil, "lt-t-%d-0-", idx)}, false)
+	c.accept([]item{{seq: seq, body: fmt.Appendf(nil, "lt-t-%d-0-", idx)}}, false, c.r.now())
 }
 
 func TestVerifyCleanRun(t *testing.T) {
@@ -87,7 +87,7 @@ func TestReplacedLogIsNotADuplicate(t *testing.T) {
 		{seq: 1, body: []byte("lt-t-0-0-")}, {seq: 2, body: []byte("lt-t-1-0-")},
 		{seq: 3, body: []byte("lt-t-2-0-")}, {seq: 4, body: []byte("lt-t-3-0-")},
 	}}
-	c.replaceLog(t.Context(), f)
+	c.replaceLog(t.Context(), f, r.now())
 	if v := r.verify(); !v.ok() {
 		t.Errorf("got %s, want a clean run", v)
 	}
@@ -128,8 +128,52 @@ func TestBodyRoundTrip(t *testing.T) {
 	if _, _, ours := r.parseBody([]byte("lt-other-1-2-")); ours {
 		t.Error("another run's message read as ours")
 	}
-	if _, _, ours := r.parseBody([]byte("lt-t-99-2-")); ours {
-		t.Error("an index out of range read as ours")
+	for _, b := range []string{"lt-t-99-2-", "lt-t-", "lt-t-7", "lt-t-7-", "lt-t-7-2", "lt-t--2-", "lt-t-7x-2-", "lt-t-+7-2-", "lt-t-7-99999999999999999999-", "lt-t"} {
+		if _, _, ours := r.parseBody([]byte(b)); ours {
+			t.Errorf("%q read as ours", b)
+		}
+	}
+}
+
+func TestIdentityIsNeverZero(t *testing.T) {
+	// note takes 0 for a Seq nobody noted yet.
+	for _, msg := range []int{-1, 0, 7} {
+		if identity(msg, nil) == 0 {
+			t.Errorf("identity(%d, nil) is 0", msg)
+		}
+	}
+}
+
+func TestFrameNotedAtOnce(t *testing.T) {
+	// One frame's messages are noted together: a Seq that another
+	// connection noted, new ones, and one Seq shown twice in the frame
+	// with different messages.
+	r := testRun(2, 4)
+	a, b := r.clients[0], r.clients[1]
+	show(a, 1, 0)
+	b.accept([]item{
+		{seq: 1, body: []byte("lt-t-0-0-")},
+		{seq: 2, body: []byte("lt-t-1-0-")},
+		{seq: 3, body: []byte("lt-t-2-0-")},
+		{seq: 3, body: []byte("lt-t-3-0-")},
+	}, false, r.now())
+	if got, want := r.count.mismatches.Load(), int64(1); got != want {
+		t.Errorf("mismatches: got %d, want %d", got, want)
+	}
+	if got, want := r.count.duplicates.Load(), int64(1); got != want {
+		t.Errorf("duplicates: got %d, want %d", got, want)
+	}
+	if got, want := r.count.deliveries.Load(), int64(4); got != want {
+		t.Errorf("deliveries: got %d, want %d", got, want)
+	}
+	if got, want := r.lat.summary().N, int64(4); got != want {
+		t.Errorf("latencies recorded: got %d, want %d", got, want)
+	}
+	if got, want := r.rooms[0].maxSeq.Load(), int64(3); got != want {
+		t.Errorf("room's newest Seq: got %d, want %d", got, want)
+	}
+	if got, want := b.lastSeen.Load(), int64(3); got != want {
+		t.Errorf("lastSeen: got %d, want %d", got, want)
 	}
 }
 
@@ -145,7 +189,7 @@ func TestReplacedLogHealsALiveGap(t *testing.T) {
 	for seq := int64(3); seq <= 7; seq++ {
 		items = append(items, item{seq: seq, body: fmt.Appendf(nil, "lt-t-%d-0-", seq-1)})
 	}
-	c.replaceLog(t.Context(), &fragment{replaced: true, items: items})
+	c.replaceLog(t.Context(), &fragment{replaced: true, items: items}, r.now())
 	if v := r.verify(); !v.ok() {
 		t.Errorf("got %s, want a clean run", v)
 	}

@@ -47,6 +47,8 @@ type run struct {
 
 	// fills tracks the "Load older" fills in flight.
 	fills sync.WaitGroup
+	// writeBufs are the websocket write buffers, shared.
+	writeBufs sync.Pool
 	// trails are the event trails of the first connections that lost
 	// messages.
 	trails []string

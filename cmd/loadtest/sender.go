@@ -42,23 +42,24 @@ func (r *run) body(m *message) string {
 }
 
 // parseBody reads what body says: the message's index and when it was
-// due; ours is false for a message this run did not post.
+// due; ours is false for a message this run did not post. Every delivery
+// goes through it, so it reads body in place: string(body) copied it,
+// onto the heap for a body over 32 bytes (-body-size).
 func (r *run) parseBody(body []byte) (idx int, sched time.Duration, ours bool) {
-	rest, ok := strings.CutPrefix(string(body), r.bodyPrefix)
-	if !ok {
+	if len(body) < len(r.bodyPrefix) || string(body[:len(r.bodyPrefix)]) != r.bodyPrefix {
 		return -1, 0, false
 	}
-	i, rest, ok := strings.Cut(rest, "-")
-	if !ok {
+	rest := body[len(r.bodyPrefix):]
+	n, digits := leadingInt(rest)
+	if digits == 0 || digits == len(rest) || rest[digits] != '-' || n >= int64(len(r.msgs)) {
 		return -1, 0, false
 	}
-	s, _, ok := strings.Cut(rest, "-")
-	n, err1 := strconv.Atoi(i)
-	us, err2 := strconv.ParseInt(s, 10, 64)
-	if !ok || err1 != nil || err2 != nil || n < 0 || n >= len(r.msgs) {
+	rest = rest[digits+1:]
+	us, digits := leadingInt(rest)
+	if digits == 0 || digits == len(rest) || rest[digits] != '-' {
 		return -1, 0, false
 	}
-	return n, time.Duration(us) * time.Microsecond, true
+	return int(n), time.Duration(us) * time.Microsecond, true
 }
 
 // hxHeaders is the HEADERS object htmx-ext-ws adds to every frame.

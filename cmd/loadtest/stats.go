@@ -38,10 +38,17 @@ func newLatency() *latency {
 
 // record adds d from the goroutine numbered who.
 func (l *latency) record(who int, d time.Duration) {
-	us := min(max(d.Microseconds(), 1), maxLatency.Microseconds())
+	l.recordAll(who, []time.Duration{d})
+}
+
+// recordAll adds ds from the goroutine numbered who, under one lock: a
+// reader records a frame's messages together.
+func (l *latency) recordAll(who int, ds []time.Duration) {
 	s := &l.shards[who%latencyShards]
 	s.mu.Lock()
-	_ = s.h.RecordValue(us)
+	for _, d := range ds {
+		_ = s.h.RecordValue(min(max(d.Microseconds(), 1), maxLatency.Microseconds()))
+	}
 	s.mu.Unlock()
 }
 
@@ -74,7 +81,7 @@ type counters struct {
 	// (websocket or "Load older"); frameBytes and frames size the message
 	// frames.
 	deliveries, frames, frameBytes atomic.Int64
-	// lastDelivery is when the newest delivery came (UnixNano).
+	// lastDelivery is when the newest delivery came (epoch offset).
 	lastDelivery atomic.Int64
 	// evictions are closes with 1013 (slow consumer), restarts with 1012,
 	// otherCloses any other code; reconnects are successful reopens.

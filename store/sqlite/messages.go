@@ -2,12 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 
 	"hxchat/chat"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // insertMessage stores a message with the next seq of its room, or
@@ -33,35 +30,35 @@ const messageColumns = `id, room_id, seq, author_id, author_name, body, coalesce
 // is zero). When the room already holds a message with m.Token it stores
 // nothing and returns that message and duplicate = true; an empty Token
 // is never a duplicate. An unknown room fails with code NotFound.
+//
+// The message is written by the committer, in one transaction with
+// others, and AddMessage returns only once that transaction has
+// committed, so a message it returns is stored. When ctx ends first,
+// AddMessage returns ctx.Err() at once, but the message may still be
+// stored, in a transaction that began before; resending it with the same
+// Token is safe, and returns it as a duplicate. After Close it fails with
+// code Unavailable.
 func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Message, duplicate bool, err error) {
-	at, err := nanos(stamp(m.CreatedAt))
+	r, err := newAddRequest(ctx, m)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	m.CreatedAt = fromNanos(at)
-	var token any // NULL for no token: NULLs never clash in UNIQUE
-	if m.Token != "" {
-		token = m.Token
+	select {
+	case s.adds <- r:
+	case <-ctx.Done():
+		return chat.Message{}, false, wrap("add message", ctx.Err())
+	case <-s.closing.Done():
+		return chat.Message{}, false, closedError()
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.StmtContext(ctx, s.addMessage).QueryRowContext(ctx,
-			m.Room, m.Author.ID, m.Author.Name, m.Body, token, at).Scan(&m.ID, &m.Seq, &m.Author.Name)
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
+	select {
+	case res := <-r.done:
+		if res.err != nil {
+			return chat.Message{}, false, res.err
 		}
-		// No row returned: the token is taken. Return what it stands for.
-		duplicate = true
-		m, err = scanMessage(tx.QueryRowContext(ctx,
-			`SELECT `+messageColumns+` FROM messages WHERE room_id = ? AND token = ?`, m.Room, m.Token))
-		return err
-	})
-	if code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-		return chat.Message{}, false, chat.Errorf(chat.NotFound, "No such room.")
+		return res.m, res.duplicate, nil
+	case <-ctx.Done():
+		return chat.Message{}, false, wrap("add message", ctx.Err())
 	}
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err)
-	}
-	return m, duplicate, nil
 }
 
 // Before returns up to limit messages of room with Seq < before (before
