@@ -1,11 +1,12 @@
 package hub
 
 import (
+	"bufio"
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -42,11 +43,10 @@ type Client struct {
 	// lastHeard is when the client last sent a frame or a pong, in Unix
 	// nanoseconds.
 	lastHeard atomic.Int64
-
-	// ctx ends when the connection closes; Receivers use it for the work
-	// they do on the client's behalf.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// br is the connection's read buffer and raw its socket, for
+	// idleWait; raw is nil when the socket offers no raw access.
+	br  *bufio.Reader
+	raw syscall.RawConn
 
 	// mu guards the fields up to finished.
 	mu sync.Mutex
@@ -75,6 +75,12 @@ type Client struct {
 	closeCode int
 	closeText string
 
+	// ctx ends when the connection closes; Receivers use it for the work
+	// they do on the client's behalf. It is made on first use: most
+	// connections never post, and it costs a couple of hundred bytes.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	// finished is closed once the writer closed the connection.
 	finished chan struct{}
 
@@ -88,13 +94,10 @@ type Client struct {
 }
 
 func newClient(h *Hub, ws *websocket.Conn, m Member) *Client {
-	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
 		hub:      h,
 		conn:     ws,
 		member:   m,
-		ctx:      ctx,
-		cancel:   cancel,
 		finished: make(chan struct{}),
 	}
 	// The upgrade was the first thing heard.
@@ -106,7 +109,17 @@ func newClient(h *Hub, ws *websocket.Conn, m Member) *Client {
 func (c *Client) Member() Member { return c.member }
 
 // Context returns a context that ends when the connection closes.
-func (c *Client) Context() context.Context { return c.ctx }
+func (c *Client) Context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(context.Background())
+		if c.closing {
+			c.cancel()
+		}
+	}
+	return c.ctx
+}
 
 // Reply sends data, rendered HTML, to this client only. It never blocks.
 func (c *Client) Reply(data []byte) {
@@ -196,7 +209,9 @@ func (c *Client) closeLocked(code int, text string) {
 		c.resumeTimer.Stop()
 		c.resumeTimer = nil
 	}
-	c.cancel()
+	if c.cancel != nil {
+		c.cancel()
+	}
 	c.wakeLocked()
 }
 
@@ -212,50 +227,75 @@ func (c *Client) wakeLocked() {
 	}
 }
 
-// readLoop hands every received frame to recv until the connection fails
-// or closes, then calls done. It is the goroutine that lives as long as
-// the connection.
+// readLoop hands every received message to recv until the connection
+// fails or closes, then calls done. It is the goroutine that lives as
+// long as the connection, and it stays at the smallest stack Go gives a
+// goroutine (2 KiB; BenchmarkIdleConnection): it only waits for the
+// socket (idleWait) and drops pongs (skipPong), both shallow calls.
+// Reading a message through gorilla/websocket goes about 1.2 KiB deep,
+// enough to double a stack for good (a stack shrinks only when it uses
+// under a quarter), so that and handling the message happen on a
+// goroutine of their own, which takes its grown stack with it.
 //
-// It sets no read deadline: moving one arms a runtime timer, deep enough
-// a call to double the goroutine's stack. The room's pinger instead drops
-// a connection that has sent nothing, pongs included, for PongWait (see
-// room.ping).
+// It sets no read deadline either, for the same reason: moving one arms
+// a runtime timer. The room's pinger instead drops a connection that
+// has sent nothing, pongs included, for PongWait (see room.ping).
 func (c *Client) readLoop(recv Receiver, done func()) {
 	c.conn.SetReadLimit(c.hub.cfg.MaxFrame)
 	c.conn.SetPongHandler(c.pong)
-	// The loop does nothing else, so that its frame stays small: the
-	// read it blocks in is deep, and the whole chain fits the smallest
-	// stack Go gives a goroutine (2 KiB) only when the loop is the
-	// goroutine's first function and a lean one
-	// (BenchmarkIdleConnection reports the stack per connection).
 	for {
-		// NextReader, not ReadMessage: one call fewer on the stack.
-		_, r, err := c.conn.NextReader()
-		var data []byte
-		if err == nil {
-			data, err = io.ReadAll(r)
+		c.idleWait()
+		if c.skipPong() {
+			continue
 		}
-		if err != nil {
-			c.readFailed(err)
+		if !c.readOne(recv) {
 			done()
 			return
 		}
-		c.heard()
-		c.handle(recv, data)
 	}
 }
 
-// handle runs recv on a goroutine of its own and waits for it: frames
-// are still handled one at a time, in order, but the stack that handling
-// grows (decoding JSON, storing a message) goes away with that goroutine
-// instead of staying with the read loop for the life of the connection.
-func (c *Client) handle(recv Receiver, data []byte) {
-	handled := make(chan struct{})
+// readOne reads the next message and hands it to recv, on a goroutine of
+// its own, and waits: messages are still handled one at a time, in
+// order. It reports false once the connection failed or closed.
+func (c *Client) readOne(recv Receiver) bool {
+	ok := make(chan bool)
 	go func() {
-		defer close(handled)
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			ok <- false
+			return
+		}
+		c.heard()
 		recv(c, data)
+		ok <- true
 	}()
-	<-handled
+	return <-ok
+}
+
+// skipPong drops a pong at the head of the read buffer, noting it as
+// heard, and reports whether it did. Left to gorilla/websocket, a pong
+// would be handled inside its wait for the next message, deep in the
+// read loop's stack (see readLoop). A pong from a browser is one
+// unfragmented frame: FIN and opcode 0xA, then the mask bit and a
+// length of at most 125, the 4-byte mask and the payload. Anything else
+// is left to gorilla/websocket.
+func (c *Client) skipPong() bool {
+	if c.br == nil {
+		return false
+	}
+	h, err := c.br.Peek(2)
+	if err != nil || h[0] != 0x8A || h[1]&0x80 == 0 || h[1]&0x7F > 125 {
+		return false
+	}
+	n := 2 + 4 + int(h[1]&0x7F)
+	if _, err := c.br.Peek(n); err != nil {
+		return false
+	}
+	_, _ = c.br.Discard(n)
+	c.heard()
+	return true
 }
 
 // readFailed closes the connection after a failed read, with 1009 when
@@ -317,11 +357,6 @@ func (c *Client) write() {
 				c.close(websocket.CloseAbnormalClosure, "")
 			}
 		case c.live && len(c.queue) > 0:
-			if wait := time.Until(c.lastWrite.Add(cfg.WriteInterval)); wait > 0 {
-				c.mu.Unlock()
-				time.Sleep(wait)
-				continue
-			}
 			batch := c.queue
 			c.queue, c.spare = c.spare, nil
 			c.mu.Unlock()
@@ -331,6 +366,10 @@ func (c *Client) write() {
 			}
 			clear(batch)
 			c.spare = batch[:0]
+			// Stay for the rest of the interval: in a busy room more is
+			// queued by then, and the same goroutine, its stack grown,
+			// writes it instead of a new one.
+			time.Sleep(time.Until(c.lastWrite.Add(cfg.WriteInterval)))
 		default:
 			// Idle: give the queue's memory back with the goroutine.
 			c.writing, c.spare = false, nil
