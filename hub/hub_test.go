@@ -38,7 +38,8 @@ type env struct {
 }
 
 // newEnv starts a hub with cfg. Clients name their room and user in the
-// query string; a text frame "resume N" resumes after N.
+// query string; a text frame "resume N" resumes after N, and "echo X"
+// gets X back.
 func newEnv(tb testing.TB, cfg hub.Config) *env {
 	tb.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "hub.db"))
@@ -66,6 +67,9 @@ func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
 			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
 				n, _ := strconv.ParseInt(after, 10, 64)
 				c.Resume(n)
+			}
+			if echo, ok := strings.CutPrefix(string(data), "echo "); ok {
+				c.Reply([]byte(echo))
 			}
 		}
 		if e.detached {
@@ -373,8 +377,10 @@ func BenchmarkBroadcast(b *testing.B) {
 	const window = 256
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			// No presence updates: the benchmark is about messages.
-			e := newEnv(b, hub.Config{QueueSize: 4 * window, PresenceWait: time.Hour})
+			// No presence updates: the benchmark is about messages. Writes
+			// are not paced: it measures what fan-out costs, and a paced
+			// writer would leave the clock running while it waits.
+			e := newEnv(b, hub.Config{QueueSize: 4 * window, PresenceWait: time.Hour, WriteInterval: time.Nanosecond})
 			room := e.room(b, "bench")
 			// Every client catches up on a first stored message, which proves
 			// it has joined before the clock starts.
@@ -491,4 +497,78 @@ func stackBytes() int64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
 	metrics.Read(s)
 	return int64(s[0].Value.Uint64())
+}
+
+// maskedFrame is a client's frame with a zero mask, which leaves the
+// payload as it is.
+func maskedFrame(opcode byte, payload string) []byte {
+	return append([]byte{0x80 | opcode, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+}
+
+func TestFramesArrivingTogetherAreAllHandled(t *testing.T) {
+	// No pings: a pong would make the socket readable and hide a frame
+	// left waiting in the buffer.
+	e := newEnv(t, hub.Config{PongWait: time.Hour})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	// A pong and two messages in one write land in the server's read
+	// buffer together: none may wait for the socket to be readable
+	// again.
+	var b []byte
+	b = append(b, maskedFrame(websocket.PongMessage, "")...)
+	b = append(b, maskedFrame(websocket.TextMessage, "echo first")...)
+	b = append(b, maskedFrame(websocket.TextMessage, "echo second")...)
+	if _, err := c.conn.NetConn().Write(b); err != nil {
+		t.Fatal(err)
+	}
+	// The replies may share a frame.
+	var got strings.Builder
+	for !strings.Contains(got.String(), "second") {
+		f, err := c.next()
+		if err != nil {
+			t.Fatalf("got %q, waiting for both replies: %v", got.String(), err)
+		}
+		got.WriteString(f)
+	}
+	if !strings.Contains(got.String(), "first") {
+		t.Errorf("got %q, want the first reply before the second", got.String())
+	}
+}
+
+func TestSilentConnectionIsDropped(t *testing.T) {
+	e := newEnv(t, hub.Config{PongWait: 300 * time.Millisecond, PingPeriod: 80 * time.Millisecond})
+	room := e.room(t, "r")
+	alive := e.join(t, room, 1, "ann")
+	// alive reads all along, and so answers every ping with a pong.
+	frames := make(chan string, 64)
+	go func() {
+		defer close(frames)
+		for {
+			_, data, err := alive.conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			frames <- string(data)
+		}
+	}()
+	// silent never reads after joining, so it answers no ping.
+	e.join(t, room, 2, "bob")
+	select {
+	case m := <-e.left:
+		if m.User.ID != 2 {
+			t.Fatalf("user %d dropped, want the silent one (2)", m.User.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the silent connection was not dropped")
+	}
+	// More than PongWait has passed: the one that answered pings is still
+	// served.
+	m := e.post(t, room, "still here")
+	deliver(e.hub, m)
+	for f := range frames {
+		if strings.Contains(f, msgID(m)) {
+			return
+		}
+	}
+	t.Fatal("the connection that answered pings was closed")
 }
