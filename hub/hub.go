@@ -57,16 +57,25 @@ type Source interface {
 // Config tunes the hub. The zero value of each field means its default.
 type Config struct {
 	// QueueSize is how many frames may wait for one connection before it
-	// counts as a slow consumer (default 256: at 1,000 messages a second
-	// a reader may stall for a quarter of a second).
+	// counts as a slow consumer (default 1,024: at 1,000 messages a
+	// second a reader may stall for a second). A slot is a pointer to a
+	// frame shared by the whole room, so a full queue costs 8 KiB.
 	QueueSize int
 	// WriteWait bounds every write to a connection (default 10s).
 	WriteWait time.Duration
 	// PongWait is how long a connection may stay silent, pongs included,
 	// before it is dropped (default 60s).
 	PongWait time.Duration
-	// PingPeriod is how often the server pings (default 9/10 of PongWait).
+	// PingPeriod is how often the server pings each connection (default
+	// half of PongWait, so that one lost pong does not drop it).
 	PingPeriod time.Duration
+	// WriteInterval is the least time between two writes of queued
+	// frames to one connection (default 40ms). What is queued meanwhile
+	// goes out together, in one frame: a room busier than one message
+	// per interval costs each connection one write per interval instead
+	// of one per message, and the first message after a quiet spell is
+	// not delayed at all.
+	WriteInterval time.Duration
 	// MaxFrame is the largest frame a client may send, in bytes (default
 	// 512 KiB). A bigger frame closes the socket with 1009, which htmx
 	// never reopens, so it is far above the longest message a person may
@@ -116,11 +125,12 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.QueueSize <= 0 {
-		c.QueueSize = 256
+		c.QueueSize = 1024
 	}
 	def(&c.WriteWait, 10*time.Second)
 	def(&c.PongWait, 60*time.Second)
-	def(&c.PingPeriod, c.PongWait*9/10)
+	def(&c.PingPeriod, c.PongWait/2)
+	def(&c.WriteInterval, 40*time.Millisecond)
 	def(&c.ResumeWait, 5*time.Second)
 	def(&c.GapWait, 500*time.Millisecond)
 	def(&c.PresenceWait, 250*time.Millisecond)
@@ -206,11 +216,14 @@ func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
 	// rosters are newer than any it sent before.
 	h.rosterVersion.Store(cfg.Now().UnixNano())
 	h.upgrader = websocket.Upgrader{
-		// Zero: reuse the 4 KiB reader the HTTP server already has.
+		// Zero: read through the buffer the hijacker hands over (see
+		// readBufferSize).
 		ReadBufferSize: 0,
 		// Write buffers are taken from a pool for each write and given
-		// back, so an idle connection holds none.
-		WriteBufferSize: 4096,
+		// back, so an idle connection holds none. A batch of queued
+		// fragments (up to QueueSize of them) fits one buffer and so
+		// goes out in one system call.
+		WriteBufferSize: 64 << 10,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     cfg.CheckOrigin,
 	}
@@ -258,12 +271,14 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 	h.clients.Add(1)
 	h.mu.Unlock()
 
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		h.clients.Done()
 		return nil, err
 	}
 	c := newClient(h, ws, m)
+	c.br, c.raw = hj.br, hj.raw
 	h.stats.connections.Add(1)
 	finished := make(chan struct{})
 	end := func() {
@@ -276,8 +291,8 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 		h.log.Error("join room", "room", m.Room, "err", err)
 		c.close(websocket.CloseInternalServerErr, "try again")
 		go func() {
-			defer end()
-			c.writeLoop()
+			<-c.finished
+			end()
 		}()
 		return finished, nil
 	}
@@ -285,17 +300,12 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 		// Shutdown began while this client joined and may have missed it.
 		c.close(websocket.CloseServiceRestart, "server restarting")
 	}
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		c.writeLoop()
-	}()
-	go func() {
-		defer end()
-		c.readLoop(recv)
+	c.waitForResume()
+	go c.readLoop(recv, func() {
 		h.leave(c)
-		<-written
-	}()
+		<-c.finished
+		end()
+	})
 	return finished, nil
 }
 

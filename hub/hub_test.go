@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,10 +32,14 @@ type env struct {
 	srv   *httptest.Server
 	// left receives the member of every connection whose Serve returned.
 	left chan hub.Member
+	// detached, set before the first dial, makes the server use Attach,
+	// whose handler returns at once, and leaves left unused.
+	detached bool
 }
 
 // newEnv starts a hub with cfg. Clients name their room and user in the
-// query string; a text frame "resume N" resumes after N.
+// query string; a text frame "resume N" resumes after N, and "echo X"
+// gets X back.
 func newEnv(tb testing.TB, cfg hub.Config) *env {
 	tb.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "hub.db"))
@@ -57,12 +63,20 @@ func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
 		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
 		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}}
-		_ = e.hub.Serve(w, r, m, func(c *hub.Client, data []byte) {
+		recv := func(c *hub.Client, data []byte) {
 			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
 				n, _ := strconv.ParseInt(after, 10, 64)
 				c.Resume(n)
 			}
-		})
+			if echo, ok := strings.CutPrefix(string(data), "echo "); ok {
+				c.Reply([]byte(echo))
+			}
+		}
+		if e.detached {
+			_, _ = e.hub.Attach(w, r, m, recv)
+			return
+		}
+		_ = e.hub.Serve(w, r, m, recv)
 		e.left <- m
 	}))
 	tb.Cleanup(e.srv.Close)
@@ -363,8 +377,10 @@ func BenchmarkBroadcast(b *testing.B) {
 	const window = 256
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			// No presence updates: the benchmark is about messages.
-			e := newEnv(b, hub.Config{QueueSize: 4 * window, PresenceWait: time.Hour})
+			// No presence updates: the benchmark is about messages. Writes
+			// are not paced: it measures what fan-out costs, and a paced
+			// writer would leave the clock running while it waits.
+			e := newEnv(b, hub.Config{QueueSize: 4 * window, PresenceWait: time.Hour, WriteInterval: time.Nanosecond})
 			room := e.room(b, "bench")
 			// Every client catches up on a first stored message, which proves
 			// it has joined before the clock starts.
@@ -446,4 +462,113 @@ func TestRenameShowsInTheOnlineList(t *testing.T) {
 	if got := e.hub.Online(room); len(got) != 2 || got[0].Name != "Ann Lee" {
 		t.Errorf("online = %v, want Ann Lee and watcher", got)
 	}
+}
+
+// BenchmarkIdleConnection holds b.N idle connections, each caught up on
+// the room's one message, and reports what one costs the server in
+// goroutines and goroutine stack once its writer has gone idle. (The
+// clients, in the same process, run no goroutines.) Run it with a fixed
+// count, such as -benchtime 2000x: every connection is two open files.
+func BenchmarkIdleConnection(b *testing.B) {
+	e := newEnv(b, hub.Config{PresenceWait: time.Hour, WriteInterval: time.Millisecond})
+	e.detached = true
+	room := e.room(b, "idle")
+	first := e.post(b, room, "first")
+	runtime.GC()
+	g0, s0 := runtime.NumGoroutine(), stackBytes()
+	clients := make([]*client, b.N)
+	for i := range clients {
+		clients[i] = e.dial(b, room, int64(i+1), fmt.Sprintf("u%d", i), true)
+		clients[i].waitFor(msgID(first))
+	}
+	b.StopTimer()
+	// Writers end a WriteInterval after their last write.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine()-g0 > b.N && time.Now().Before(deadline); {
+		runtime.Gosched()
+	}
+	runtime.GC()
+	g, s := runtime.NumGoroutine()-g0, stackBytes()-s0
+	b.ReportMetric(float64(g)/float64(b.N), "goroutines/conn")
+	b.ReportMetric(float64(s)/float64(b.N), "stack-B/conn")
+}
+
+// stackBytes is the memory held by goroutine stacks.
+func stackBytes() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}
+
+// maskedFrame is a client's frame with a zero mask, which leaves the
+// payload as it is.
+func maskedFrame(opcode byte, payload string) []byte {
+	return append([]byte{0x80 | opcode, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+}
+
+func TestFramesArrivingTogetherAreAllHandled(t *testing.T) {
+	// No pings: a pong would make the socket readable and hide a frame
+	// left waiting in the buffer.
+	e := newEnv(t, hub.Config{PongWait: time.Hour})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	// A pong and two messages in one write land in the server's read
+	// buffer together: none may wait for the socket to be readable
+	// again.
+	var b []byte
+	b = append(b, maskedFrame(websocket.PongMessage, "")...)
+	b = append(b, maskedFrame(websocket.TextMessage, "echo first")...)
+	b = append(b, maskedFrame(websocket.TextMessage, "echo second")...)
+	if _, err := c.conn.NetConn().Write(b); err != nil {
+		t.Fatal(err)
+	}
+	// The replies may share a frame.
+	var got strings.Builder
+	for !strings.Contains(got.String(), "second") {
+		f, err := c.next()
+		if err != nil {
+			t.Fatalf("got %q, waiting for both replies: %v", got.String(), err)
+		}
+		got.WriteString(f)
+	}
+	if !strings.Contains(got.String(), "first") {
+		t.Errorf("got %q, want the first reply before the second", got.String())
+	}
+}
+
+func TestSilentConnectionIsDropped(t *testing.T) {
+	e := newEnv(t, hub.Config{PongWait: 300 * time.Millisecond, PingPeriod: 80 * time.Millisecond})
+	room := e.room(t, "r")
+	alive := e.join(t, room, 1, "ann")
+	// alive reads all along, and so answers every ping with a pong.
+	frames := make(chan string, 64)
+	go func() {
+		defer close(frames)
+		for {
+			_, data, err := alive.conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			frames <- string(data)
+		}
+	}()
+	// silent never reads after joining, so it answers no ping.
+	e.join(t, room, 2, "bob")
+	select {
+	case m := <-e.left:
+		if m.User.ID != 2 {
+			t.Fatalf("user %d dropped, want the silent one (2)", m.User.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the silent connection was not dropped")
+	}
+	// More than PongWait has passed: the one that answered pings is still
+	// served.
+	m := e.post(t, room, "still here")
+	deliver(e.hub, m)
+	for f := range frames {
+		if strings.Contains(f, msgID(m)) {
+			return
+		}
+	}
+	t.Fatal("the connection that answered pings was closed")
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"hxchat/chat"
 )
 
@@ -45,7 +47,17 @@ type room struct {
 	// freed is set when the room left the hub's map; a join that finds
 	// it freed looks the room up again.
 	freed bool
+	// pinger pings one slot of the members every PingPeriod/pingSlots;
+	// joins counts the members that ever joined, to deal out slots, and
+	// pingTick the pings, to choose the slot.
+	pinger          *time.Timer
+	joins, pingTick int
 }
+
+// pingSlots is how many groups a room's members are pinged in, one after
+// the other, so that a big room's pings are spread over PingPeriod
+// rather than all sent at once.
+const pingSlots = 16
 
 // person is one member of the room and how many connections they have.
 type person struct {
@@ -78,7 +90,12 @@ func (r *room) add(c *Client) bool {
 		return false
 	}
 	c.room = r
+	c.slot = r.joins % pingSlots
+	r.joins++
 	r.members[c] = struct{}{}
+	if r.pinger == nil {
+		r.pinger = time.AfterFunc(r.hub.cfg.PingPeriod/pingSlots, r.ping)
+	}
 	u := c.member.User
 	p := r.people[u.ID]
 	if p == nil {
@@ -144,6 +161,7 @@ func (r *room) freeIfEmpty() bool {
 	if r.heartbeat != nil {
 		r.heartbeat.Stop()
 	}
+	r.pinger.Stop()
 	// The last roster: nobody here any more, so that the other instances
 	// do not wait RosterTTL to stop counting the people who were.
 	r.publishRoster(nil, slices.Collect(maps.Values(r.left)), false)
@@ -324,6 +342,33 @@ func (r *room) fanout(f outbound) {
 	for c := range r.members {
 		c.enqueue(shared)
 	}
+}
+
+// ping pings the members of the next slot, so that each member is
+// pinged once every PingPeriod, and drops those that sent nothing, not
+// even a pong, for PongWait: a peer that vanished without closing its
+// socket (a laptop lid shut, a phone out of range) stops counting as
+// online.
+func (r *room) ping() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.freed {
+		return
+	}
+	slot := r.pingTick % pingSlots
+	r.pingTick++
+	now := time.Now()
+	for c := range r.members {
+		switch {
+		case c.slot != slot:
+		case c.silentFor(now) > r.hub.cfg.PongWait:
+			r.hub.log.Debug("silent connection dropped", "room", r.id, "user", c.member.User.ID)
+			c.close(websocket.CloseAbnormalClosure, "")
+		default:
+			c.ping()
+		}
+	}
+	r.pinger.Reset(r.hub.cfg.PingPeriod / pingSlots)
 }
 
 // closeAll closes every member's connection with code.
