@@ -269,7 +269,7 @@ func TestSlowConsumerIsEvictedWithoutDelayingOthers(t *testing.T) {
 	e := newEnv(t, hub.Config{QueueSize: queue, ResumeWait: time.Hour})
 	room := e.room(t, "r")
 	fast := e.join(t, room, 1, "fast")
-	// slow never resumes, so its write loop never drains its queue.
+	// slow never resumes, so no writer ever drains its queue.
 	slow := e.dial(t, room, 2, "slow", false)
 	fast.waitFor("slow joined")
 

@@ -12,7 +12,7 @@ import (
 )
 
 // bigroomFrames renders n frames as the hub sends a busy room's readers:
-// batch single-message fragments joined into one frame (the write loop
+// batch single-message fragments joined into one frame (the hub's writer
 // joins what queued up), each message one of r's, Seq 1 upwards.
 func bigroomFrames(t testing.TB, r *run, n, batch int) [][]byte {
 	t.Helper()
