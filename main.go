@@ -191,6 +191,7 @@ func startBroker(ctx context.Context, log *slog.Logger, cfg config, h *hub.Hub, 
 	if cfg.Redis == "" {
 		return local.New(h), func() {}, nil
 	}
+	redis.LogTo(log)
 	rb, err := redis.Open(ctx, log, cfg.Redis, h, cfg.RedisPrefix, instance)
 	if err != nil {
 		return nil, nil, err
