@@ -536,11 +536,13 @@ func TestFramesArrivingTogetherAreAllHandled(t *testing.T) {
 }
 
 func TestSilentConnectionIsDropped(t *testing.T) {
-	e := newEnv(t, hub.Config{PongWait: 300 * time.Millisecond, PingPeriod: 80 * time.Millisecond})
+	// The one that answers has ten pings in every PongWait to answer,
+	// so that a loaded machine does not drop it too.
+	e := newEnv(t, hub.Config{PongWait: 2 * time.Second, PingPeriod: 200 * time.Millisecond})
 	room := e.room(t, "r")
 	alive := e.join(t, room, 1, "ann")
 	// alive reads all along, and so answers every ping with a pong.
-	frames := make(chan string, 64)
+	frames := make(chan string, 1024)
 	go func() {
 		defer close(frames)
 		for {
