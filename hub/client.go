@@ -146,6 +146,9 @@ func (c *Client) Resume(after int64) {
 func (c *Client) waitForResume() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
 	c.resumeTimer = time.AfterFunc(c.hub.cfg.ResumeWait, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -156,11 +159,17 @@ func (c *Client) waitForResume() {
 // goLiveLocked lets queued frames go out. c.mu is held.
 func (c *Client) goLiveLocked() {
 	c.live = true
+	c.stopResumeTimerLocked()
+	c.wakeLocked()
+}
+
+// stopResumeTimerLocked drops the ResumeWait timer, which is needed no
+// more. c.mu is held.
+func (c *Client) stopResumeTimerLocked() {
 	if c.resumeTimer != nil {
 		c.resumeTimer.Stop()
 		c.resumeTimer = nil
 	}
-	c.wakeLocked()
 }
 
 // ping asks the writer to send a ping.
@@ -205,10 +214,7 @@ func (c *Client) closeLocked(code int, text string) {
 	}
 	c.closing, c.closeCode, c.closeText = true, code, text
 	c.queue = nil
-	if c.resumeTimer != nil {
-		c.resumeTimer.Stop()
-		c.resumeTimer = nil
-	}
+	c.stopResumeTimerLocked()
 	if c.cancel != nil {
 		c.cancel()
 	}
