@@ -85,12 +85,10 @@ type Client struct {
 	finished chan struct{}
 
 	// The writer's own state, handed from one writer to the next through
-	// mu. shown is the Seq of the newest message the page holds;
-	// lastWrite is when the last batch of queued frames went out; spare
-	// is the slice the previous batch used, swapped with queue.
-	shown     int64
-	lastWrite time.Time
-	spare     []*outbound
+	// mu. shown is the Seq of the newest message the page holds; spare is
+	// the slice the previous batch used, swapped with queue.
+	shown int64
+	spare []*outbound
 }
 
 func newClient(h *Hub, ws *websocket.Conn, m Member) *Client {
@@ -366,7 +364,7 @@ func (c *Client) write() {
 			batch := c.queue
 			c.queue, c.spare = c.spare, nil
 			c.mu.Unlock()
-			c.lastWrite = time.Now()
+			began := time.Now()
 			if err := c.writeQueued(batch); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 			}
@@ -374,8 +372,9 @@ func (c *Client) write() {
 			c.spare = batch[:0]
 			// Stay for the rest of the interval: in a busy room more is
 			// queued by then, and the same goroutine, its stack grown,
-			// writes it instead of a new one.
-			time.Sleep(time.Until(c.lastWrite.Add(cfg.WriteInterval)))
+			// writes it instead of a new one. A writer that ends has
+			// waited out the interval, so the next one may write at once.
+			time.Sleep(time.Until(began.Add(cfg.WriteInterval)))
 		default:
 			// Idle: give the queue's memory back with the goroutine.
 			c.writing, c.spare = false, nil
