@@ -6,6 +6,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,8 @@ type client struct {
 	r    *run
 	room *room
 	who  *person
+	// base is the server the client's page and socket use.
+	base *url.URL
 	// slow clients stop reading between pauseFrom and pauseUntil
 	// (offsets from the run's epoch, in nanoseconds).
 	slow                  bool
@@ -101,7 +105,7 @@ type reply struct {
 
 func newClient(r *run, id int, rm *room, who *person) *client {
 	return &client{
-		id: id, r: r, room: rm, who: who, start: -1,
+		id: id, r: r, room: rm, who: who, base: r.base, start: -1,
 		opened:  make(chan struct{}),
 		up:      make(chan struct{}),
 		replies: make(chan reply, 8),
@@ -111,7 +115,7 @@ func newClient(r *run, id int, rm *room, who *person) *client {
 // load opens the client's room page: its send token and the Seq the
 // resume form will send.
 func (c *client) load(ctx context.Context) error {
-	p, err := c.who.loadRoom(ctx, c.r.base, c.room.id)
+	p, err := c.who.loadRoom(ctx, c.base, c.room.id)
 	if err != nil {
 		return err
 	}
@@ -226,8 +230,8 @@ func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
 		WriteBufferSize: 2048,
 		WriteBufferPool: &c.r.writeBufs,
 	}
-	h := http.Header{"Origin": {c.r.origin}}
-	ws, resp, err := d.DialContext(ctx, c.r.wsURL(c.room.id), h)
+	h := http.Header{"Origin": {c.base.String()}}
+	ws, resp, err := d.DialContext(ctx, "ws://"+c.base.Host+"/ws/chat?room="+strconv.FormatInt(c.room.id, 10), h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -281,7 +285,7 @@ func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
 	c.amu.Lock()
 	after := c.last
 	c.amu.Unlock()
-	if err := l.write(c.r.resumeFrame(c.room.id, after)); err != nil {
+	if err := l.write(resumeFrame(c.base, c.room.id, after)); err != nil {
 		return websocket.CloseAbnormalClosure
 	}
 	c.mu.Lock()

@@ -90,7 +90,8 @@ var presetOrder = []string{"bigroom", "smallrooms", "idle", "reconnect", "slow"}
 
 // options are the command line.
 type options struct {
-	// URL is the server's address; only loopback hosts are accepted.
+	// URL is the server's address, or several comma-separated (instances
+	// of one deployment); only loopback hosts are accepted.
 	URL string
 	// Presets are the scenarios to run, in order.
 	Presets []scenario
@@ -140,7 +141,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.SetOutput(out)
 	preset := fs.String("preset", "short", "comma-separated presets to run: "+strings.Join(append([]string{"short"}, presetOrder...), ", ")+", or all")
 	short := fs.Bool("short", false, "run the small CI scenario (same as -preset short): asserts zero loss")
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server's address (loopback only)")
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server's address (loopback only); several, comma-separated, for instances of one deployment, over which each room's connections are spread")
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "stop everything after this long")
 	fs.IntVar(&o.PID, "pid", 0, "the server's process id, to report its RSS per connection and CPU per delivery")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "hxchat binary to start for each scenario (required by -preset reconnect)")

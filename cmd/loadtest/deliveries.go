@@ -71,7 +71,7 @@ func (c *client) replaceLog(ctx context.Context, f *fragment, now time.Duration)
 	go func() {
 		defer c.r.fills.Done()
 		defer c.fills.Add(-1)
-		older, err := c.who.loadOlder(ctx, c.r.base, c.room.id, oldest, lack-1)
+		older, err := c.who.loadOlder(ctx, c.base, c.room.id, oldest, lack-1)
 		if err != nil && ctx.Err() == nil {
 			c.r.errs.add("conn %d (room %q): load older: %v", c.id, c.room.name, err)
 		}

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"hxchat/broker/redis/redistest"
+	"hxchat/store/postgres/pgtest"
 )
 
 // buildServer builds hxchat into a temporary directory, with the race
@@ -41,14 +44,18 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer runs bin on a free port with a new database and send
-// limits high enough for the tool, and returns its URL.
-func startServer(t *testing.T, bin string) string {
+// startServer runs bin on a free port with a new database (or the
+// flags given instead, which must name one) and send limits high enough
+// for the tool, and returns its URL.
+func startServer(t *testing.T, bin string, flags ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "-addr", addr, "-db", filepath.Join(t.TempDir(), "load.db"),
-		"-msg-rate", "100000", "-msg-burst", "100000", "-log-level", "warn")
+	if len(flags) == 0 {
+		flags = []string{"-db", filepath.Join(t.TempDir(), "load.db")}
+	}
+	cmd := exec.Command(bin, append([]string{"-addr", addr,
+		"-msg-rate", "100000", "-msg-burst", "100000", "-log-level", "warn"}, flags...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -107,6 +114,16 @@ func TestShortScenario(t *testing.T) {
 		t.Log(out)
 		// Twice: the second run reuses the rooms, which have history now.
 		runTool(t, exitOK, "-short", "-url", url, "-settle", "200ms", "-messages", "60")
+	})
+	t.Run("two instances", func(t *testing.T) {
+		// Each room's connections are spread over two instances sharing
+		// PostgreSQL and Redis, so that every message crosses the broker
+		// to reach half its readers.
+		db, prefix := pgtest.Schema(t), redistest.Prefix(t)
+		flags := []string{"-db", db, "-redis", redistest.URL(t), "-redis-prefix", prefix}
+		urls := startServer(t, bin, flags...) + "," + startServer(t, bin, flags...)
+		out := runTool(t, exitOK, "-short", "-url", urls, "-settle", "200ms")
+		t.Log(out)
 	})
 	t.Run("reconnect", func(t *testing.T) {
 		// The tool starts the server itself, restarts it midway, and every

@@ -17,9 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -62,22 +64,30 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	base, err := loopbackURL(ctx, opt.URL)
-	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return exitSetup
-	}
-	if opt.ServerBin == "" {
-		if err := checkServer(ctx, base); err != nil {
+	var bases []*url.URL
+	for _, raw := range strings.Split(opt.URL, ",") {
+		base, err := loopbackURL(ctx, strings.TrimSpace(raw))
+		if err != nil {
 			fmt.Fprintln(stderr, "loadtest:", err)
 			return exitSetup
 		}
+		if opt.ServerBin == "" {
+			if err := checkServer(ctx, base); err != nil {
+				fmt.Fprintln(stderr, "loadtest:", err)
+				return exitSetup
+			}
+		}
+		bases = append(bases, base)
+	}
+	if opt.ServerBin != "" && len(bases) > 1 {
+		fmt.Fprintln(stderr, "loadtest: -server-bin starts one server; give -url one address")
+		return exitSetup
 	}
 	status := exitOK
 	var results []*result
 	for _, sc := range opt.Presets {
 		began := time.Now()
-		res, err := runScenario(ctx, &opt, sc, base, stdout)
+		res, err := runScenario(ctx, &opt, sc, bases, stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "loadtest: %s: %v\n", sc.Name, err)
 			if errors.Is(err, context.DeadlineExceeded) {

@@ -12,20 +12,22 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 )
 
 // run is one scenario in progress.
 type run struct {
-	opt    *options
-	sc     scenario
-	base   *url.URL
-	origin string
-	src    *sources
-	tr     *http.Transport
-	out    io.Writer
+	opt *options
+	sc  scenario
+	// bases are the servers' addresses: several instances of one
+	// deployment, or one. Rooms are made on the first; each room's
+	// clients are spread over all of them.
+	bases []*url.URL
+	base  *url.URL
+	src   *sources
+	tr    *http.Transport
+	out   io.Writer
 
 	// id marks this run's message bodies ("lt-<id>-<index>-<due µs>-").
 	id, bodyPrefix string
@@ -61,11 +63,6 @@ type run struct {
 // now is the time since the run's epoch.
 func (r *run) now() time.Duration { return time.Since(r.epoch) }
 
-// wsURL is the websocket address of a room's page.
-func (r *run) wsURL(room int64) string {
-	return "ws://" + r.base.Host + "/ws/chat?room=" + strconv.FormatInt(room, 10)
-}
-
 // perSenderRate is how many messages a second each sender posts.
 func (r *run) perSenderRate() float64 {
 	return r.sc.Rate / float64(max(1, len(r.senders)))
@@ -76,16 +73,17 @@ func (r *run) logf(format string, args ...any) {
 	fmt.Fprintf(r.out, "%s [%6.1fs] %s\n", r.sc.Name, r.now().Seconds(), fmt.Sprintf(format, args...))
 }
 
-// runScenario runs sc against base and reports what it measured. An
+// runScenario runs sc against bases and reports what it measured. An
 // error means the run could not be carried out; what it found wrong with
 // the deliveries is in the result.
-func runScenario(ctx context.Context, opt *options, sc scenario, base *url.URL, out io.Writer) (*result, error) {
+func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.URL, out io.Writer) (*result, error) {
+	base := bases[0]
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
 	r := &run{
-		opt: opt, sc: sc, base: base, origin: base.String(), out: out,
+		opt: opt, sc: sc, bases: bases, base: base, out: out,
 		src: newSources(base, opt.SourceAddrs),
 		id:  hex.EncodeToString(id), epoch: time.Now(),
 		lat: newLatency(), slowLat: newLatency(), connect: newLatency(), lag: newLatency(),
@@ -202,6 +200,8 @@ func (r *run) setup(ctx context.Context) error {
 	for i := range sc.Conns {
 		rm := r.rooms[i%sc.Rooms]
 		c := newClient(r, i, rm, newPerson(r.tr))
+		// The members of a room take turns over the instances.
+		c.base = r.bases[(i/sc.Rooms)%len(r.bases)]
 		rm.clients = append(rm.clients, c)
 		r.clients = append(r.clients, c)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,26 +73,27 @@ type hxHeaders struct {
 }
 
 // resumeFrame is what the resume form sends when the socket opens.
-func (r *run) resumeFrame(room, after int64) []byte {
+func resumeFrame(base *url.URL, room, after int64) []byte {
 	b, _ := json.Marshal(struct {
 		After   string    `json:"after"`
 		Headers hxHeaders `json:"HEADERS"`
-	}{strconv.FormatInt(after, 10), r.headers(room, "resume")})
+	}{strconv.FormatInt(after, 10), headers(base, room, "resume")})
 	return b
 }
 
 // sendFrame is what the send form sends.
-func (r *run) sendFrame(room int64, token, body string) []byte {
+func sendFrame(base *url.URL, room int64, token, body string) []byte {
 	b, _ := json.Marshal(struct {
 		Token   string    `json:"token"`
 		Body    string    `json:"body"`
 		Headers hxHeaders `json:"HEADERS"`
-	}{token, body, r.headers(room, "send")})
+	}{token, body, headers(base, room, "send")})
 	return b
 }
 
-func (r *run) headers(room int64, form string) hxHeaders {
-	return hxHeaders{Request: "true", Trigger: form, Target: form, CurrentURL: r.base.String() + roomPath(room)}
+// headers are the HEADERS of a frame from form on room's page at base.
+func headers(base *url.URL, room int64, form string) hxHeaders {
+	return hxHeaders{Request: "true", Trigger: form, Target: form, CurrentURL: base.String() + roomPath(room)}
 }
 
 // errTooFast is the failure when hxchat's rate limit refuses sends.
@@ -152,7 +154,7 @@ func (c *client) post(ctx context.Context, m *message) {
 		for len(c.replies) > 0 {
 			<-c.replies
 		}
-		if err := l.write(c.r.sendFrame(c.room.id, c.token, body)); err != nil {
+		if err := l.write(sendFrame(c.base, c.room.id, c.token, body)); err != nil {
 			select {
 			case <-l.down:
 			case <-ctx.Done():
