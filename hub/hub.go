@@ -176,9 +176,12 @@ type Hub struct {
 	rooms sync.Map
 	mu    sync.Mutex
 
-	// clients tracks every connection for Shutdown.
-	clients sync.WaitGroup
-	closing atomic.Bool
+	// clients tracks every connection for Shutdown, and publishing the
+	// rosters on their way to the broker: a room's last one, sent as its
+	// last connection closes, tells the other instances its people left.
+	clients    sync.WaitGroup
+	publishing sync.WaitGroup
+	closing    atomic.Bool
 	// rosterVersion numbers this instance's rosters.
 	rosterVersion atomic.Int64
 
@@ -365,7 +368,8 @@ func (h *Hub) Resync() {
 }
 
 // Shutdown closes every connection with 1012 (Service Restart), which
-// makes htmx reconnect, and waits for them to finish until ctx ends.
+// makes htmx reconnect, and waits until ctx ends for them to finish and
+// for the rosters they leave behind to reach the broker.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing.Store(true)
@@ -377,6 +381,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		h.clients.Wait()
+		h.publishing.Wait()
 		close(done)
 	}()
 	select {

@@ -48,7 +48,9 @@ func (r *room) publishRoster(joined, left []chat.User, ask bool) {
 		Left:     left,
 		Ask:      ask,
 	}}
+	h.publishing.Add(1)
 	go func() {
+		defer h.publishing.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
 		defer cancel()
 		if err := h.cfg.Publish(ctx, ev); err != nil {

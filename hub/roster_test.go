@@ -83,3 +83,38 @@ func TestPeopleOfASilentInstanceStopCounting(t *testing.T) {
 		t.Errorf("B online = %v, want bob alone", got)
 	}
 }
+
+func TestShutdownWaitsForTheLastRosters(t *testing.T) {
+	// The roster a room sends as its last connection closes, telling the
+	// other instances its people left, is held until released.
+	release := make(chan struct{})
+	last := make(chan chat.Roster, 1)
+	publish := func(ctx context.Context, ev chat.Event) error {
+		if ev.Kind != chat.EventRoster || len(ev.Roster.People) > 0 {
+			return nil
+		}
+		last <- *ev.Roster
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	e := newEnv(t, hub.Config{Instance: "A", Publish: publish, RosterEvery: time.Hour})
+	room := e.room(t, "r")
+	e.join(t, room, 1, "ann")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := e.hub.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown with the last roster still on its way: %v, want it to wait until ctx ends", err)
+	}
+	if r := <-last; len(r.Left) != 1 || r.Left[0].Name != "ann" {
+		t.Errorf("last roster: left %v, want ann", r.Left)
+	}
+	close(release)
+	if err := e.hub.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown once the roster went out: %v", err)
+	}
+}
