@@ -2,32 +2,34 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	"hxchat/chat"
 )
 
-// nextSeq takes the room's next Seq. The UPDATE locks the room's row until
-// the transaction ends, so posts to one room, from every instance, take
-// their numbers one at a time, and a transaction that rolls back (a
-// duplicate token, an error, a crash) leaves the counter as it was. So
+// addMessage stores a message with the next Seq of its room, taken from
+// the room's counter, or nothing when the room does not exist or already
+// holds the message's token. The UPDATE locks the room's row until the
+// transaction ends, so posts to one room, from every instance, take their
+// numbers one at a time, and a transaction, or a savepoint, that rolls
+// back (a taken token, an error, a crash) leaves the counter as it was. So
 // the Seqs that exist are exactly 1..last_seq, and every hub that waits
 // for a missing Seq finds it in the store. A sequence object would not
 // do: nextval is never rolled back, and a failed insert would leave a
 // hole that every hub of the room waits for in vain.
-const nextSeq = `UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`
-
-// insertMessage stores a message under the Seq nextSeq took, or nothing
-// when the room already holds its token. The author's name is the
-// member's current one, so that a rename shows on the next message even
-// from a connection opened before it.
-const insertMessage = `
+//
+// The UPDATE runs even when the INSERT then finds the token taken, so no
+// row back means: roll back to before the statement, then find out why
+// (see settle). The author's name is the member's current one, so that a
+// rename shows on the next message even from a connection opened before
+// it.
+const addMessage = `
+WITH next AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq)
 INSERT INTO messages (room_id, seq, author_id, author_name, body, token, created_at)
-VALUES ($1, $2, $3, coalesce((SELECT name FROM users WHERE id = $3), $4), $5, $6, $7)
+SELECT $1, next.last_seq, $2, coalesce((SELECT name FROM users WHERE id = $2), $3), $4, $5, $6 FROM next
 ON CONFLICT (room_id, token) DO NOTHING
-RETURNING id, author_name`
+RETURNING id, seq, author_name`
 
 // messageColumns are the columns scanMessage reads, in its order.
 const messageColumns = `id, room_id, seq, author_id, author_name, body, coalesce(token, ''), created_at`
@@ -40,64 +42,33 @@ const messageColumns = `id, room_id, seq, author_id, author_name, body, coalesce
 // fails with code NotFound; a database that cannot be reached fails with
 // code Unavailable, having stored nothing.
 //
-// It costs one transaction of four round trips (BEGIN, UPDATE, INSERT,
-// COMMIT); the room's lock is held for the last three.
+// The message is written by the committer, in one transaction with
+// others, and AddMessage returns only once that transaction has
+// committed, so a message it returns is stored. When ctx ends first,
+// AddMessage returns ctx.Err() at once, but the message may still be
+// stored, in a transaction that began before; resending it with the same
+// Token is safe, and returns it as a duplicate. After Close it fails with
+// code Unavailable.
 func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Message, duplicate bool, err error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	m.CreatedAt = stamp(m.CreatedAt)
-	var token *string // NULL for no token: NULLs never clash in UNIQUE
-	if m.Token != "" {
-		token = &m.Token
+	r := newAddRequest(ctx, m)
+	select {
+	case s.adds <- r:
+	case <-ctx.Done():
+		return chat.Message{}, false, wrap("add message", ctx.Err(), msgNotStored)
+	case <-s.closing.Done():
+		return chat.Message{}, false, closedError()
 	}
-
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	// A no-op after Commit; otherwise it ends the transaction, so that no
-	// path leaves last_seq incremented without the message.
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // the error that got us here says more
-
-	err = tx.QueryRow(ctx, nextSeq, m.Room).Scan(&m.Seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return chat.Message{}, false, chat.Errorf(chat.NotFound, "No such room.")
-	}
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	err = tx.QueryRow(ctx, insertMessage,
-		m.Room, m.Seq, m.Author.ID, m.Author.Name, m.Body, token, m.CreatedAt).Scan(&m.ID, &m.Author.Name)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// The token is taken. Give the Seq back before reading what the
-		// token stands for: the row lock made every earlier insert into
-		// this room commit first, so the read below sees it.
-		if err := tx.Rollback(ctx); err != nil {
-			return chat.Message{}, false, wrap("add message", err, msgNotStored)
+	select {
+	case res := <-r.done:
+		if res.err != nil {
+			return chat.Message{}, false, res.err
 		}
-		return s.byToken(ctx, m.Room, m.Token)
+		return res.m, res.duplicate, nil
+	case <-ctx.Done():
+		return chat.Message{}, false, wrap("add message", ctx.Err(), msgNotStored)
 	}
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	return m, false, nil
-}
-
-// byToken returns the message of room sent with token, as a duplicate.
-func (s *Store) byToken(ctx context.Context, room int64, token string) (chat.Message, bool, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+messageColumns+` FROM messages WHERE room_id = $1 AND token = $2`, room, token)
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	m, err := pgx.CollectExactlyOneRow(rows, scanMessage)
-	if err != nil {
-		return chat.Message{}, false, wrap("add message", err, msgNotStored)
-	}
-	return m, true, nil
 }
 
 // Before returns up to limit messages of room with Seq < before (before

@@ -67,6 +67,18 @@ const (
 // many goroutines and by many instances sharing the database.
 type Store struct {
 	pool *pgxpool.Pool
+	// adds carries each AddMessage call to the committer. It is
+	// unbuffered, so that a request is either taken by the committer,
+	// which then answers it, or still with its caller, who sees closing;
+	// none can be left behind in a buffer when the committer stops.
+	adds chan *addRequest
+	// closing is done once Close has begun: callers stop handing over
+	// messages, and the committer stops, ending its transaction.
+	closing context.Context
+	// stop makes closing done.
+	stop context.CancelFunc
+	// committerDone is closed when the committer has returned.
+	committerDone chan struct{}
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -105,7 +117,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate %s: %w", where, err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool, adds: make(chan *addRequest), committerDone: make(chan struct{})}
+	// The committer outlives Open's ctx, which may be only for opening.
+	s.closing, s.stop = context.WithCancel(context.Background())
+	go s.commitMessages()
+	return s, nil
 }
 
 // poolConfig parses rawURL and fills the defaults it leaves out.
@@ -166,8 +182,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap("ping", s.pool.Ping(ctx), msgUnreachable)
 }
 
-// Close closes the pool, waiting for the connections in use to come back.
+// Close stops the committer, failing the messages it has not committed,
+// and closes the pool, waiting for the connections in use to come back.
+// AddMessage fails once Close has begun. Closing again does nothing.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.committerDone
 	s.pool.Close()
 	return nil
 }

@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hxchat/chat"
+	"hxchat/store/postgres/pgtest"
+)
+
+// These tests reach inside the store: to write a batch they have put
+// together, and to see that requests are pending, held up by a room's
+// lock that the test holds, when something happens to them.
+
+// mustOpen opens a store on a fresh schema, closed when t ends, and
+// returns it with the schema's URL.
+func mustOpen(t *testing.T) (*Store, string) {
+	t.Helper()
+	dbURL := pgtest.Schema(t)
+	s, err := Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dbURL
+}
+
+// mustCreateRoom creates a room named name or fails t.
+func mustCreateRoom(t *testing.T, s *Store, name string) chat.Room {
+	t.Helper()
+	r, err := s.CreateRoom(t.Context(), name, time.Now())
+	if err != nil {
+		t.Fatalf("CreateRoom(%q): %v", name, err)
+	}
+	return r
+}
+
+// holdRoom locks the row of room, from a connection of its own, until the
+// returned release is called, so that the committer, writing a batch
+// into the room, waits for the lock with the batch in hand.
+func holdRoom(t *testing.T, dbURL string, room int64) (conn *pgx.Conn, release func()) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatalf("connecting to hold the room: %v", err)
+	}
+	if _, err := conn.Exec(t.Context(), `BEGIN`); err != nil {
+		t.Fatalf("BEGIN: %v", err)
+	}
+	if _, err := conn.Exec(t.Context(), `SELECT FROM rooms WHERE id = $1 FOR UPDATE`, room); err != nil {
+		t.Fatalf("locking room %d: %v", room, err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { conn.Close(context.Background()) }) }
+	t.Cleanup(release)
+	return conn, release
+}
+
+// waitForWaiter returns once a session waits for a lock that holder has:
+// the committer, with a batch in hand. There is no event to wait for, so
+// it asks the server until one does; pg_locks, unlike pg_stat_activity,
+// is read afresh within the holder's transaction.
+func waitForWaiter(t *testing.T, holder *pgx.Conn) {
+	t.Helper()
+	for {
+		var n int
+		err := holder.QueryRow(t.Context(),
+			`SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))`,
+			holder.PgConn().PID()).Scan(&n)
+		if err != nil {
+			t.Fatalf("looking for the waiting committer: %v", err)
+		}
+		if n > 0 {
+			return
+		}
+	}
+}
+
+func TestWriteBatch(t *testing.T) {
+	s, _ := mustOpen(t)
+	room := mustCreateRoom(t, s, "General")
+	other := mustCreateRoom(t, s, "Other")
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	// In arrival order; the committer writes them by room, Other's after
+	// General's, each room's in this order.
+	messages := []struct {
+		name string
+		ctx  context.Context
+		m    chat.Message
+	}{
+		{"other first", t.Context(), chat.Message{Room: other.ID, Body: "o1", Token: "a"}},
+		{"first", t.Context(), chat.Message{Room: room.ID, Body: "one", Token: "a"}},
+		{"unknown room", t.Context(), chat.Message{Room: other.ID + 1000, Body: "lost", Token: "b"}},
+		{"refused body", t.Context(), chat.Message{Room: room.ID, Body: "a\x00b", Token: "n"}},
+		{"second", t.Context(), chat.Message{Room: room.ID, Body: "two", Token: "c"}},
+		{"resent first", t.Context(), chat.Message{Room: room.ID, Body: "one", Token: "a"}},
+		{"caller gone", gone, chat.Message{Room: room.ID, Body: "unread", Token: "d"}},
+		{"other second", t.Context(), chat.Message{Room: other.ID, Body: "o2", Token: "b"}},
+		{"no token", t.Context(), chat.Message{Room: room.ID, Body: "three"}},
+		{"no token again", t.Context(), chat.Message{Room: room.ID, Body: "three"}},
+	}
+	batch := make([]*addRequest, len(messages))
+	for i, m := range messages {
+		batch[i] = newAddRequest(m.ctx, m.m)
+	}
+	s.writeBatch(batch)
+	got := map[string]addResult{}
+	for i, r := range batch {
+		got[messages[i].name] = <-r.done
+	}
+
+	wantStored := []struct {
+		name string
+		room int64
+		seq  int64
+	}{
+		{"first", room.ID, 1}, {"second", room.ID, 2}, {"no token", room.ID, 3}, {"no token again", room.ID, 4},
+		{"other first", other.ID, 1}, {"other second", other.ID, 2},
+	}
+	for _, w := range wantStored {
+		if res := got[w.name]; res.err != nil || res.duplicate || res.m.Room != w.room || res.m.Seq != w.seq || res.m.ID == 0 {
+			t.Errorf("%s: got room %d seq %d, ID %d, duplicate=%v, %v; want new message in room %d with seq %d",
+				w.name, res.m.Room, res.m.Seq, res.m.ID, res.duplicate, res.err, w.room, w.seq)
+		}
+	}
+	if res := got["unknown room"]; chat.ErrorCode(res.err) != chat.NotFound {
+		t.Errorf("unknown room: got %+v, want code %q", res, chat.NotFound)
+	}
+	if res := got["refused body"]; chat.ErrorCode(res.err) != chat.Internal {
+		t.Errorf("refused body: got %+v, want code %q", res, chat.Internal)
+	}
+	if res := got["resent first"]; res.err != nil || !res.duplicate || res.m.ID != got["first"].m.ID || res.m.Seq != 1 {
+		t.Errorf("resent first: got ID %d seq %d, duplicate=%v, %v; want the first message (ID %d, seq 1) as a duplicate",
+			res.m.ID, res.m.Seq, res.duplicate, res.err, got["first"].m.ID)
+	}
+	if res := got["caller gone"]; !errors.Is(res.err, context.Canceled) {
+		t.Errorf("caller gone: got %+v, want context.Canceled", res)
+	}
+
+	// Only the stored ones are in the rooms, in order: the messages that
+	// failed and the one skipped left no gap.
+	for _, tt := range []struct {
+		room int64
+		want []string
+	}{{room.ID, []string{"one", "two", "three", "three"}}, {other.ID, []string{"o1", "o2"}}} {
+		stored, err := s.After(t.Context(), tt.room, 0, 100)
+		if err != nil {
+			t.Fatalf("After: %v", err)
+		}
+		var bodies []string
+		for i, m := range stored {
+			if m.Seq != int64(i+1) {
+				t.Errorf("room %d: stored message %d has seq %d, want %d", tt.room, i, m.Seq, i+1)
+			}
+			bodies = append(bodies, m.Body)
+		}
+		if !slices.Equal(bodies, tt.want) {
+			t.Errorf("room %d: stored bodies %q, want %q", tt.room, bodies, tt.want)
+		}
+		if last, err := s.LastSeq(t.Context(), tt.room); err != nil || last != int64(len(tt.want)) {
+			t.Errorf("room %d: LastSeq: got %d, %v, want %d", tt.room, last, err, len(tt.want))
+		}
+	}
+}
+
+// TestCloseWhilePending is Close with a batch in the committer's hands,
+// waiting for a room's lock, and other requests on their way: every
+// caller must get an error, and none hang.
+func TestCloseWhilePending(t *testing.T) {
+	s, dbURL := mustOpen(t)
+	room := mustCreateRoom(t, s, "General")
+	holder, release := holdRoom(t, dbURL, room.ID)
+
+	const callers = 16
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			_, _, errs[i] = s.AddMessage(t.Context(), chat.Message{Room: room.ID, Body: "hi", Token: fmt.Sprint(i)})
+		})
+	}
+	waitForWaiter(t, holder)
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	wg.Wait()
+	release()
+	for i, err := range errs {
+		if chat.ErrorCode(err) != chat.Unavailable || !errors.Is(err, errClosed) {
+			t.Errorf("caller %d: got %v, want code %q, the store is closed", i, err, chat.Unavailable)
+		}
+	}
+	if _, _, err := s.AddMessage(t.Context(), chat.Message{Room: room.ID, Body: "late"}); !errors.Is(err, errClosed) {
+		t.Errorf("AddMessage after Close: got %v, want the store is closed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close again: %v", err)
+	}
+}
+
+// TestCallerGivesUp is a caller whose context ends while its message
+// waits for a room's lock in the committer's transaction: it returns at
+// once, and the message is stored all the same once the lock is free, so
+// that the same form sent again is a duplicate, not a second message.
+func TestCallerGivesUp(t *testing.T) {
+	s, dbURL := mustOpen(t)
+	room := mustCreateRoom(t, s, "General")
+	holder, release := holdRoom(t, dbURL, room.ID)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := s.AddMessage(ctx, chat.Message{Room: room.ID, Body: "given up", Token: "a"})
+		errc <- err
+	}()
+	waitForWaiter(t, holder)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) || chat.ErrorCode(err) != chat.Unavailable {
+		t.Errorf("AddMessage with its context cancelled: got %v, want context.Canceled, code %q", err, chat.Unavailable)
+	}
+	release()
+
+	m, dup, err := s.AddMessage(t.Context(), chat.Message{Room: room.ID, Body: "given up", Token: "a"})
+	if err != nil || !dup || m.Seq != 1 {
+		t.Errorf("sending again: got seq %d, duplicate=%v, %v; want the message given up, seq 1, as a duplicate", m.Seq, dup, err)
+	}
+}
