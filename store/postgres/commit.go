@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hxchat/chat"
 )
@@ -134,8 +135,7 @@ func (s *Store) commitMessages() {
 // its callers then get an error, as those of a failed COMMIT do. It is
 // also bounded by opTimeout, like every other Store call.
 func (s *Store) writeBatch(batch []*addRequest) {
-	ordered := slices.Clone(batch)
-	slices.SortStableFunc(ordered, func(a, b *addRequest) int { return cmp.Compare(a.m.Room, b.m.Room) })
+	ordered := byRoom(batch)
 	ctx, cancel := context.WithTimeout(s.closing, opTimeout)
 	defer cancel()
 	var (
@@ -160,6 +160,14 @@ func (s *Store) writeBatch(batch []*addRequest) {
 	}
 }
 
+// byRoom returns the requests of batch in the order writeBatch writes
+// them: by room ID, those of one room in the order they came.
+func byRoom(batch []*addRequest) []*addRequest {
+	ordered := slices.Clone(batch)
+	slices.SortStableFunc(ordered, func(a, b *addRequest) int { return cmp.Compare(a.m.Room, b.m.Room) })
+	return ordered
+}
+
 // tryBatch writes batch in one transaction and commits it, returning each
 // message's outcome, or the error that broke the transaction, which then
 // stored none of them.
@@ -167,41 +175,55 @@ func (s *Store) writeBatch(batch []*addRequest) {
 // Each message runs under a savepoint of its own, so that one message
 // that fails (an unknown room, a taken token, a body the server refuses)
 // is undone alone, its Seq given back, while the others go on. The
-// statements are sent in a pipeline, a savepoint and an insert for each
-// message, so that a batch costs about three round trips (BEGIN, the
-// pipeline, COMMIT) whatever its size. The first message that does not
-// come back stored ends the pipeline's use: tryBatch rolls back to that
-// message's savepoint, which also undoes the messages sent after it,
-// settles that message alone, and sends the rest again.
+// statements are sent in a pipeline, BEGIN and then a savepoint and an
+// insert for each message, so that a batch costs two round trips (the
+// pipeline, COMMIT) whatever its size; pgx's Begin would add a third, a
+// sixth of a lone post's time. The first message that does not come back
+// stored ends the pipeline's use: tryBatch rolls back to that message's
+// savepoint, which also undoes the messages sent after it, settles that
+// message alone, and sends the rest again.
 func (s *Store) tryBatch(ctx context.Context, batch []*addRequest) (results []addResult, broken error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// A no-op after Commit; otherwise it ends the transaction, so that no
-	// path leaves a room's last_seq incremented without its message.
+	// The pool closes a connection that comes back in a transaction, so a
+	// ROLLBACK that fails leaves nothing behind.
+	defer conn.Release()
+	begun, committed := false, false
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		defer cancel()
-		tx.Rollback(ctx) //nolint:errcheck // the error that got us here says more
+		if begun && !committed {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			conn.Exec(ctx, `ROLLBACK`) //nolint:errcheck // the error that got us here says more
+		}
 	}()
 
 	results = make([]addResult, len(batch))
 	for from := 0; from < len(batch); {
-		failed, err := sendBatch(ctx, tx, batch, results, from)
+		failed, err := sendBatch(ctx, conn, &begun, batch, results, from)
 		if err != nil {
 			return nil, err
 		}
 		if failed < 0 {
 			break
 		}
-		if err := settle(ctx, tx, batch[failed], &results[failed]); err != nil {
+		if err := settle(ctx, conn, batch[failed], &results[failed]); err != nil {
 			return nil, err
 		}
 		from = failed + 1
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if !begun { // every caller had gone
+		return results, nil
+	}
+	tag, err := conn.Exec(ctx, `COMMIT`)
+	if err != nil {
 		return nil, err
+	}
+	committed = true
+	// COMMIT of a transaction that failed rolls it back, and says so.
+	if tag.String() != "COMMIT" {
+		return nil, pgx.ErrTxCommitRollback
 	}
 	return results, nil
 }
@@ -213,15 +235,19 @@ func savepoint(i int) string {
 	return "message_" + strconv.Itoa(i)
 }
 
-// sendBatch writes batch[from:] in one pipeline, setting results, and
-// returns the index of the first message that did not come back stored,
-// or -1. The outcome of that message is left to settle, with its
+// sendBatch writes batch[from:] on conn in one pipeline, setting results,
+// and returns the index of the first message that did not come back
+// stored, or -1. The outcome of that message is left to settle, with its
 // error, if any, in its results entry; the messages after it were sent,
-// but their savepoint is gone with its and they must be sent again.
-// A caller that has gone is skipped. A non-nil broken means the
-// transaction cannot be committed.
-func sendBatch(ctx context.Context, tx pgx.Tx, batch []*addRequest, results []addResult, from int) (failed int, broken error) {
+// but their savepoints are gone with its, and they must be sent again. A
+// caller that has gone is skipped. The pipeline begins the transaction
+// unless *begun says it has begun, and sets *begun once it is sent. A
+// non-nil broken means the transaction cannot be committed.
+func sendBatch(ctx context.Context, conn *pgxpool.Conn, begun *bool, batch []*addRequest, results []addResult, from int) (failed int, broken error) {
 	b := &pgx.Batch{}
+	if !*begun {
+		b.Queue(`BEGIN`)
+	}
 	var sent []int
 	for i := from; i < len(batch); i++ {
 		r := batch[i]
@@ -237,7 +263,14 @@ func sendBatch(ctx context.Context, tx pgx.Tx, batch []*addRequest, results []ad
 	if len(sent) == 0 {
 		return -1, nil
 	}
-	br := tx.SendBatch(ctx, b)
+	br := conn.SendBatch(ctx, b)
+	if !*begun {
+		*begun = true
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return -1, err
+		}
+	}
 	failed = -1
 	for _, i := range sent {
 		if _, err := br.Exec(); err != nil {
@@ -261,7 +294,7 @@ func sendBatch(ctx context.Context, tx pgx.Tx, batch []*addRequest, results []ad
 	if err := results[failed].err; !errors.Is(err, pgx.ErrNoRows) && !ownFault(err) {
 		return -1, err
 	}
-	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint(failed)); err != nil {
+	if _, err := conn.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint(failed)); err != nil {
 		return -1, err
 	}
 	return failed, nil
@@ -284,13 +317,13 @@ func ownFault(err error) bool {
 // way what is to be read is committed or in this transaction, so READ
 // COMMITTED sees it. A non-nil broken means the transaction cannot be
 // committed.
-func settle(ctx context.Context, tx pgx.Tx, r *addRequest, res *addResult) (broken error) {
+func settle(ctx context.Context, conn *pgxpool.Conn, r *addRequest, res *addResult) (broken error) {
 	if res.err != nil && !errors.Is(res.err, pgx.ErrNoRows) {
 		res.err = wrap("add message", res.err, msgNotStored)
 		return nil
 	}
 	if r.token != nil {
-		rows, err := tx.Query(ctx,
+		rows, err := conn.Query(ctx,
 			`SELECT `+messageColumns+` FROM messages WHERE room_id = $1 AND token = $2`, r.m.Room, r.token)
 		if err != nil {
 			return err
@@ -305,7 +338,7 @@ func settle(ctx context.Context, tx pgx.Tx, r *addRequest, res *addResult) (brok
 		}
 	}
 	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM rooms WHERE id = $1)`, r.m.Room).Scan(&exists); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM rooms WHERE id = $1)`, r.m.Room).Scan(&exists); err != nil {
 		return err
 	}
 	if !exists {

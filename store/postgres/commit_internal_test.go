@@ -63,21 +63,23 @@ func holdRoom(t *testing.T, dbURL string, room int64) (conn *pgx.Conn, release f
 	return conn, release
 }
 
-// waitForWaiter returns once a session waits for a lock that holder has:
-// the committer, with a batch in hand. There is no event to wait for, so
-// it asks the server until one does; pg_locks, unlike pg_stat_activity,
-// is read afresh within the holder's transaction.
-func waitForWaiter(t *testing.T, holder *pgx.Conn) {
+// waitForWaiters returns once n sessions wait for a lock while they hold
+// one on the rooms table of holder's schema: committers, with a batch in
+// hand. There is no event to wait for, so it asks the server until they
+// do; pg_locks, unlike pg_stat_activity, is read afresh within the
+// holder's transaction.
+func waitForWaiters(t *testing.T, holder *pgx.Conn, n int) {
 	t.Helper()
 	for {
-		var n int
-		err := holder.QueryRow(t.Context(),
-			`SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))`,
-			holder.PgConn().PID()).Scan(&n)
+		var waiting int
+		err := holder.QueryRow(t.Context(), `
+			SELECT count(DISTINCT pid) FROM pg_locks
+			WHERE NOT granted AND pid IN (SELECT pid FROM pg_locks WHERE granted AND relation = 'rooms'::regclass)`,
+		).Scan(&waiting)
 		if err != nil {
-			t.Fatalf("looking for the waiting committer: %v", err)
+			t.Fatalf("looking for waiting committers: %v", err)
 		}
-		if n > 0 {
+		if waiting >= n {
 			return
 		}
 	}
@@ -130,6 +132,12 @@ func TestWriteBatch(t *testing.T) {
 			t.Errorf("%s: got room %d seq %d, ID %d, duplicate=%v, %v; want new message in room %d with seq %d",
 				w.name, res.m.Room, res.m.Seq, res.m.ID, res.duplicate, res.err, w.room, w.seq)
 		}
+	}
+	// IDs come from a sequence, in the order of the inserts: General's
+	// messages first, although one of Other's came first, since the
+	// committer takes the rooms' locks in order of room ID.
+	if first, other := got["first"].m.ID, got["other first"].m.ID; other < first {
+		t.Errorf("other first has ID %d, first %d: want General's messages written first", other, first)
 	}
 	if res := got["unknown room"]; chat.ErrorCode(res.err) != chat.NotFound {
 		t.Errorf("unknown room: got %+v, want code %q", res, chat.NotFound)
@@ -187,7 +195,7 @@ func TestCloseWhilePending(t *testing.T) {
 			_, _, errs[i] = s.AddMessage(t.Context(), chat.Message{Room: room.ID, Body: "hi", Token: fmt.Sprint(i)})
 		})
 	}
-	waitForWaiter(t, holder)
+	waitForWaiters(t, holder, 1)
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -221,7 +229,7 @@ func TestCallerGivesUp(t *testing.T) {
 		_, _, err := s.AddMessage(ctx, chat.Message{Room: room.ID, Body: "given up", Token: "a"})
 		errc <- err
 	}()
-	waitForWaiter(t, holder)
+	waitForWaiters(t, holder, 1)
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) || chat.ErrorCode(err) != chat.Unavailable {
 		t.Errorf("AddMessage with its context cancelled: got %v, want context.Canceled, code %q", err, chat.Unavailable)
@@ -231,5 +239,83 @@ func TestCallerGivesUp(t *testing.T) {
 	m, dup, err := s.AddMessage(t.Context(), chat.Message{Room: room.ID, Body: "given up", Token: "a"})
 	if err != nil || !dup || m.Seq != 1 {
 		t.Errorf("sending again: got seq %d, duplicate=%v, %v; want the message given up, seq 1, as a duplicate", m.Seq, dup, err)
+	}
+}
+
+// TestLockOrder is two instances writing batches into the same rooms,
+// arrived in opposite orders, at the same time. The first instance's
+// batch, in rooms A, B and C, takes A's lock and waits for B's, which
+// the test holds; the second's, in C and A, comes meanwhile. Written as
+// they came, the second would take C and wait for A, and once the test
+// lets B go the first would wait for C: a deadlock, which PostgreSQL ends
+// by aborting one of them. Written by room ID, the second waits for A
+// holding nothing, and both commit. tryBatch does not retry, so a
+// deadlock would show.
+func TestLockOrder(t *testing.T) {
+	s1, dbURL := mustOpen(t)
+	s2, err := Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	a, b, c := mustCreateRoom(t, s1, "A"), mustCreateRoom(t, s1, "B"), mustCreateRoom(t, s1, "C")
+	holder, release := holdRoom(t, dbURL, b.ID)
+
+	batch := func(prefix string, rooms ...chat.Room) []*addRequest {
+		var rs []*addRequest
+		for i, r := range rooms {
+			rs = append(rs, newAddRequest(t.Context(), chat.Message{Room: r.ID, Body: "hi", Token: fmt.Sprint(prefix, i)}))
+		}
+		return byRoom(rs)
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, errs[0] = s1.tryBatch(t.Context(), batch("first", a, b, c)) })
+	waitForWaiters(t, holder, 1)
+	wg.Go(func() { _, errs[1] = s2.tryBatch(t.Context(), batch("second", c, a)) })
+	waitForWaiters(t, holder, 2)
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: got %v, want its batch committed", i+1, err)
+		}
+	}
+	for _, r := range []chat.Room{a, b, c} {
+		want := int64(1)
+		if r.ID != b.ID {
+			want = 2
+		}
+		if last, err := s1.LastSeq(t.Context(), r.ID); err != nil || last != want {
+			t.Errorf("room %s: LastSeq: got %d, %v, want %d", r.Name, last, err, want)
+		}
+	}
+}
+
+// TestWriteBatchRetriesDeadlock is a batch that deadlocks all the same,
+// with a transaction outside hxchat that takes the rooms' locks in the
+// other order: the test holds room B's, the batch takes A's and waits for
+// B's, and the test then asks for A's. The batch, waiting longer, is the
+// one PostgreSQL aborts; writeBatch writes it again, and its callers are
+// told their messages are stored.
+func TestWriteBatchRetriesDeadlock(t *testing.T) {
+	s, dbURL := mustOpen(t)
+	a, b := mustCreateRoom(t, s, "A"), mustCreateRoom(t, s, "B")
+	holder, release := holdRoom(t, dbURL, b.ID)
+
+	batch := []*addRequest{
+		newAddRequest(t.Context(), chat.Message{Room: a.ID, Body: "to A", Token: "a"}),
+		newAddRequest(t.Context(), chat.Message{Room: b.ID, Body: "to B", Token: "b"}),
+	}
+	go s.writeBatch(batch)
+	waitForWaiters(t, holder, 1)
+	if _, err := holder.Exec(t.Context(), `SELECT FROM rooms WHERE id = $1 FOR UPDATE`, a.ID); err != nil {
+		t.Fatalf("taking room A's lock after the batch did: got %v, want the batch chosen as the deadlock's victim", err)
+	}
+	release()
+	for i, r := range batch {
+		if res := <-r.done; res.err != nil || res.duplicate || res.m.Seq != 1 {
+			t.Errorf("message %d: got seq %d, duplicate=%v, %v; want it stored with seq 1", i, res.m.Seq, res.duplicate, res.err)
+		}
 	}
 }
