@@ -148,9 +148,15 @@ func TestGroupCommitUnknownRoom(t *testing.T) {
 func TestTwoInstancesCrossRooms(t *testing.T) {
 	dbURL := pgtest.Schema(t)
 	stores := []*postgres.Store{MustOpen(t, dbURL), MustOpen(t, dbURL)}
-	rooms := []chat.Room{
-		storetest.MustCreateRoom(t, stores[0], "East"),
-		storetest.MustCreateRoom(t, stores[0], "West"),
+	// Rooms 12 IDs apart, so that one committer of each instance writes
+	// both, whether an instance runs 1, 2, 3, 4, 6 or 12: each batch then
+	// holds messages of both rooms.
+	var rooms []chat.Room
+	for i := range 13 {
+		r := storetest.MustCreateRoom(t, stores[0], fmt.Sprint("Room ", i))
+		if i == 0 || i == 12 {
+			rooms = append(rooms, r)
+		}
 	}
 	const perInstance, each = 32, 20
 	got := make([][]chat.Message, 2*perInstance)

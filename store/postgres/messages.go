@@ -54,7 +54,7 @@ func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Mes
 	defer cancel()
 	r := newAddRequest(ctx, m)
 	select {
-	case s.adds <- r:
+	case s.adds[uint64(m.Room)%committers] <- r:
 	case <-ctx.Done():
 		return chat.Message{}, false, wrap("add message", ctx.Err(), msgNotStored)
 	case <-s.closing.Done():

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,12 +29,11 @@ import (
 // URL instead (pool_max_conns=50, connect_timeout=10,
 // statement_timeout=10000, ...).
 const (
-	// defaultMaxConns is the pool size of one instance. A post holds a
-	// connection for one transaction of about a millisecond, most of it
-	// the commit's WAL flush (BenchmarkAddMessage on a 2-vCPU VM: 1.0
-	// ms/op serial, 1.6 to 2.0 ms/op with two writers), so a few
-	// connections carry the posts; the rest absorb the burst of history
-	// reads when every page reconnects at once after a restart. Four
+	// defaultMaxConns is the pool size of one instance. Posts take at most
+	// one connection per committer (see committers), each for a
+	// transaction of about half a millisecond, most of it the commit's WAL
+	// flush, whatever the batch's size; the rest absorb the burst of
+	// history reads when every page reconnects at once after a restart. Four
 	// instances at 20 stay under PostgreSQL's default max_connections of
 	// 100, with room left for migrations and an operator's psql.
 	defaultMaxConns = 20
@@ -67,18 +67,19 @@ const (
 // many goroutines and by many instances sharing the database.
 type Store struct {
 	pool *pgxpool.Pool
-	// adds carries each AddMessage call to the committer. It is
-	// unbuffered, so that a request is either taken by the committer,
-	// which then answers it, or still with its caller, who sees closing;
-	// none can be left behind in a buffer when the committer stops.
-	adds chan *addRequest
+	// adds carries each AddMessage call to the committer of its room,
+	// adds[room % committers]. They are unbuffered, so that a request is
+	// either taken by a committer, which then answers it, or still with
+	// its caller, who sees closing; none can be left behind in a buffer
+	// when the committers stop.
+	adds []chan *addRequest
 	// closing is done once Close has begun: callers stop handing over
-	// messages, and the committer stops, ending its transaction.
+	// messages, and the committers stop, ending their transactions.
 	closing context.Context
 	// stop makes closing done.
 	stop context.CancelFunc
-	// committerDone is closed when the committer has returned.
-	committerDone chan struct{}
+	// committers is the committer goroutines, which Close waits for.
+	committers sync.WaitGroup
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -117,10 +118,14 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate %s: %w", where, err)
 	}
-	s := &Store{pool: pool, adds: make(chan *addRequest), committerDone: make(chan struct{})}
-	// The committer outlives Open's ctx, which may be only for opening.
+	s := &Store{pool: pool}
+	// The committers outlive Open's ctx, which may be only for opening.
 	s.closing, s.stop = context.WithCancel(context.Background())
-	go s.commitMessages()
+	for range committers {
+		adds := make(chan *addRequest)
+		s.adds = append(s.adds, adds)
+		s.committers.Go(func() { s.commitMessages(adds) })
+	}
 	return s, nil
 }
 
@@ -187,7 +192,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // AddMessage fails once Close has begun. Closing again does nothing.
 func (s *Store) Close() error {
 	s.stop()
-	<-s.committerDone
+	s.committers.Wait()
 	s.pool.Close()
 	return nil
 }
