@@ -16,7 +16,7 @@ import (
 	"hxchat/chat"
 )
 
-// maxBatch is the most messages the committer writes in one transaction.
+// maxBatch is the most messages a committer writes in one transaction.
 // It bounds how long a batch holds its rooms' locks, and what one failed
 // COMMIT takes down with it. It is also PostgreSQL's cache of
 // subtransaction ids per backend (PGPROC_MAX_CACHED_SUBXIDS): each stored
@@ -36,7 +36,7 @@ const maxBatch = 64
 // committer and 400 with four, against 480 with a transaction per post.
 const committers = 4
 
-// maxAttempts is how many times the committer tries a batch whose
+// maxAttempts is how many times a committer tries a batch whose
 // transaction lost a lock conflict (see writeBatch).
 const maxAttempts = 2
 
@@ -190,8 +190,10 @@ func byRoom(batch []*addRequest) []*addRequest {
 // is undone alone, its Seq given back, while the others go on. The
 // statements are sent in a pipeline, BEGIN and then a savepoint and an
 // insert for each message, so that a batch costs two round trips (the
-// pipeline, COMMIT) whatever its size; pgx's Begin would add a third, a
-// sixth of a lone post's time. The first message that does not come back
+// pipeline, COMMIT) whatever its size; pgx's Begin would add a third,
+// about a tenth of a lone post's time (BenchmarkAddMessage/serial,
+// medians of five on a 2-vCPU VM: 570 µs/op with it, 510 without). The
+// first message that does not come back
 // stored ends the pipeline's use: tryBatch rolls back to that message's
 // savepoint, which also undoes the messages sent after it, settles that
 // message alone, and sends the rest again.
