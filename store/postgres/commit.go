@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hxchat/chat"
+	"hxchat/store/internal/batch"
 )
 
 // maxBatch is the most messages a committer writes in one transaction.
@@ -100,27 +101,7 @@ func closedError() error {
 // transaction are written together in the next, sharing one pipeline of
 // statements and one COMMIT, whose WAL flush is most of a post's cost.
 func (s *Store) commitMessages(adds <-chan *addRequest) {
-	batch := make([]*addRequest, 0, maxBatch)
-	for {
-		select {
-		case <-s.closing.Done():
-			return
-		case r := <-adds:
-			batch = append(batch, r)
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-adds:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.writeBatch(batch)
-		clear(batch) // let the finished requests go
-		batch = batch[:0]
-	}
+	batch.Run(s.closing, adds, maxBatch, s.writeBatch)
 }
 
 // writeBatch stores the messages of batch in one transaction and tells

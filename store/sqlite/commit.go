@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"hxchat/chat"
+	"hxchat/store/internal/batch"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -80,27 +81,7 @@ func closedError() error {
 // CPU per message) with it; serial, a batch of one, stayed at about 120.
 func (s *Store) commitMessages() {
 	defer close(s.committerDone)
-	batch := make([]*addRequest, 0, maxBatch)
-	for {
-		select {
-		case <-s.closing.Done():
-			return
-		case r := <-s.adds:
-			batch = append(batch, r)
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.adds:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.writeBatch(batch)
-		clear(batch) // let the finished requests go
-		batch = batch[:0]
-	}
+	batch.Run(s.closing, s.adds, maxBatch, s.writeBatch)
 }
 
 // writeBatch stores the messages of batch in one transaction and tells
