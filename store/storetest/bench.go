@@ -61,7 +61,9 @@ func BenchAddMessage(b *testing.B, open func(b *testing.B) chat.Store) {
 	})
 }
 
-// posters is how many goroutines 64-posters-own-rooms runs at least.
+// posters is how many goroutines 64-posters-own-rooms runs at least, and
+// how many post at once in the ManyPosters tests: enough for group commit
+// to write many messages in one transaction.
 const posters = 64
 
 // benchOwnRooms stores messages from b.RunParallel's goroutines into a

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) chat.Store) {
 	t.Run("LastSeq", func(t *testing.T) { testLastSeq(t, open) })
 	t.Run("Secret", func(t *testing.T) { testSecret(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("ManyPosters", func(t *testing.T) { testManyPosters(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(t.Context()); err != nil {
 			t.Errorf("Ping: %v", err)
