@@ -39,6 +39,3 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
