@@ -43,10 +43,14 @@ type config struct {
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there; keep
 	// it on a loopback address.
 	DebugAddr string
+	// Dev turns on what only people working on hxchat need: the component
+	// gallery at /dev/gallery. Never set it in production.
+	Dev bool
 }
 
 // option is one setting: its flag, its environment variable and its
-// default.
+// default. An option whose default is "false" is a switch: its flag may
+// stand alone ("-dev").
 type option struct {
 	flag, env, def, usage string
 	set                   func(c *config, v string) error
@@ -91,6 +95,14 @@ var options = []option{
 	}},
 	{"static-dir", "HXCHAT_STATIC_DIR", "", "serve /static from this directory instead of the built-in files (for designers)", func(c *config, v string) error { c.StaticDir = v; return nil }},
 	{"debug-addr", "HXCHAT_DEBUG_ADDR", "", "address for the Go profiler at /debug/pprof/ (empty: off; keep it on loopback)", func(c *config, v string) error { c.DebugAddr = v; return nil }},
+	{"dev", "HXCHAT_DEV", "false", "serve the component gallery at /dev/gallery, for working on the views (never in production)", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		c.Dev = b
+		return nil
+	}},
 	{"log-level", "HXCHAT_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 }
 
@@ -108,9 +120,13 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		if err := o.set(&c, value); err != nil {
 			return c, fmt.Errorf("%s: %w", o.env, err)
 		}
-		fs.Func(o.flag, fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def), func(v string) error {
-			return o.set(&c, v)
-		})
+		usage := fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def)
+		set := func(v string) error { return o.set(&c, v) }
+		if o.def == "false" {
+			fs.BoolFunc(o.flag, usage, set)
+		} else {
+			fs.Func(o.flag, usage, set)
+		}
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: hxchat [flags]\n\nhxchat serves a group chat. Every flag can also be set by its environment variable.\n\n")

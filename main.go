@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		},
 		Metrics:   newMetrics(h),
 		StaticDir: cfg.StaticDir,
+		Dev:       cfg.Dev,
 	})
 	if err != nil {
 		return err

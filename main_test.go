@@ -361,6 +361,8 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{name: "burst negative", args: []string{"-msg-burst=-1"}, want: "msg-burst"},
 		{name: "short secret", args: []string{"-secret", "short"}, want: "secret"},
 		{name: "log level", args: []string{"-log-level", "loud"}, want: "log-level"},
+		{name: "dev not a boolean", args: []string{"-dev=maybe"}, want: "dev"},
+		{name: "dev env not a boolean", env: map[string]string{"HXCHAT_DEV": "maybe"}, want: "HXCHAT_DEV"},
 		{name: "unknown flag", args: []string{"-nope"}, want: "nope"},
 		{name: "extra argument", args: []string{"serve"}, want: "serve"},
 		{name: "bad env", env: map[string]string{"HXCHAT_MSG_BURST": "many"}, want: "HXCHAT_MSG_BURST"},

@@ -44,6 +44,9 @@ type Config struct {
 	StaticDir string
 	// PageSize is how many messages a page shows (default 50).
 	PageSize int
+	// Dev serves the component gallery at /dev/gallery; off, that
+	// address is a 404 like any other unknown page.
+	Dev bool
 }
 
 // Check is one dependency that /readyz reports on.
