@@ -3,15 +3,16 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error so that callers can react without matching
-// on strings.
+// on strings: a handler picks an HTTP status by it.
 type Code string
 
 // Error codes.
 const (
-	// Invalid: the input breaks a rule; the message says which.
+	// Invalid: the input breaks a rule.
 	Invalid Code = "invalid"
 	// Conflict: the input clashes with what is stored (a taken name).
 	Conflict Code = "conflict"
@@ -23,24 +24,134 @@ const (
 	TooMany Code = "too_many"
 	// Unavailable: a dependency is down; trying again later may work.
 	Unavailable Code = "unavailable"
-	// Internal: anything else; the message is not for users.
+	// Internal: anything else; nothing about it is for users.
 	Internal Code = "internal"
 )
 
-// Error is a domain error with a code and a message fit to show a user.
-type Error struct {
-	// Code classifies the error.
-	Code Code
-	// Message is written for the person who caused it.
-	Message string
+// Reason names the rule an error broke or the state that stopped an
+// action. The views put each reason into words; the domain only states
+// the facts, so that every sentence a person reads lives in views/.
+type Reason string
+
+// Reasons, each with the Code it belongs to.
+const (
+	// Empty: Field was blank (Invalid).
+	Empty Reason = "empty"
+	// TooLong: Field holds Length characters, over Limit (Invalid).
+	TooLong Reason = "too_long"
+	// ControlCharacters: Field holds a control character (Invalid).
+	ControlCharacters Reason = "control_characters"
+	// Expired: a form carries a token the server did not issue, or one it
+	// no longer accepts (Invalid).
+	Expired Reason = "expired"
+	// Unreadable: a request or frame could not be decoded (Invalid).
+	Unreadable Reason = "unreadable"
+	// OutOfRange: Field holds a number outside what it accepts (Invalid).
+	OutOfRange Reason = "out_of_range"
+	// Taken: Value, given for Field, is already used (Conflict).
+	Taken Reason = "taken"
+	// Clash: something unique is already stored, with nothing more known
+	// (Conflict).
+	Clash Reason = "clash"
+	// NoRoom: the room does not exist (NotFound).
+	NoRoom Reason = "no_room"
+	// NoMember: the member does not exist (NotFound).
+	NoMember Reason = "no_member"
+	// CrossSite: a form lacks its anti-forgery token or came from another
+	// site (Forbidden).
+	CrossSite Reason = "cross_site"
+	// WrongOrigin: a page on another origin tried to connect (Forbidden).
+	WrongOrigin Reason = "wrong_origin"
+	// TooFast: over the sending rate (TooMany).
+	TooFast Reason = "too_fast"
+	// Restarting: the server is shutting down (Unavailable).
+	Restarting Reason = "restarting"
+	// Busy: the database is too busy right now (Unavailable).
+	Busy Reason = "busy"
+	// Unreachable: the database cannot be reached (Unavailable).
+	Unreachable Reason = "unreachable"
+	// NotStored: a message could not be stored, and sending it again is
+	// safe (Unavailable).
+	NotStored Reason = "not_stored"
+)
+
+// codes maps every Reason to its Code.
+var codes = map[Reason]Code{
+	Empty: Invalid, TooLong: Invalid, ControlCharacters: Invalid, Expired: Invalid,
+	Unreadable: Invalid, OutOfRange: Invalid,
+	Taken: Conflict, Clash: Conflict,
+	NoRoom: NotFound, NoMember: NotFound,
+	CrossSite: Forbidden, WrongOrigin: Forbidden,
+	TooFast:    TooMany,
+	Restarting: Unavailable, Busy: Unavailable, Unreachable: Unavailable, NotStored: Unavailable,
 }
 
-// Error implements error.
-func (e *Error) Error() string { return e.Message }
+// Reasons returns every Reason, in no particular order.
+func Reasons() []Reason {
+	rs := make([]Reason, 0, len(codes))
+	for r := range codes {
+		rs = append(rs, r)
+	}
+	return rs
+}
 
-// Errorf returns an *Error with code and a formatted message.
-func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+// Field names the input an error is about.
+type Field string
+
+// Fields people fill in.
+const (
+	FieldRoomName    Field = "room_name"
+	FieldDisplayName Field = "display_name"
+	FieldBody        Field = "body"
+	// FieldBefore is the message number "Load older" asks before.
+	FieldBefore Field = "before"
+)
+
+// Error is a domain error: the reason and the facts behind it, for the
+// views to put into words.
+type Error struct {
+	// Reason is the rule broken; it decides the Code.
+	Reason Reason
+	// Field is the input at fault, if one is.
+	Field Field
+	// Limit and Length are the most characters Field may hold and how
+	// many it held (TooLong).
+	Limit, Length int
+	// Value is the input that clashed (Taken).
+	Value string
+}
+
+// Fail returns an error for reason, about field when one is given.
+func Fail(reason Reason, field ...Field) *Error {
+	e := &Error{Reason: reason}
+	if len(field) > 0 {
+		e.Field = field[0]
+	}
+	return e
+}
+
+// Code returns the class of e's Reason, Internal for an unknown one.
+func (e *Error) Code() Code {
+	if c, ok := codes[e.Reason]; ok {
+		return c
+	}
+	return Internal
+}
+
+// Error describes e for logs and tests; people read the views' words.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Reason))
+	if e.Field != "" {
+		fmt.Fprintf(&b, " %s", e.Field)
+	}
+	if e.Reason == TooLong {
+		fmt.Fprintf(&b, " (%d characters, limit %d)", e.Length, e.Limit)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, " %q", e.Value)
+	}
+	return b.String()
 }
 
 // ErrorCode returns the code of the first *Error in err's chain,
@@ -50,16 +161,13 @@ func ErrorCode(err error) Code {
 		return ""
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Code
+		return e.Code()
 	}
 	return Internal
 }
 
-// ErrorMessage returns the user-facing message of err: the message of an
-// *Error, or a generic sentence for anything else.
-func ErrorMessage(err error) string {
-	if e, ok := errors.AsType[*Error](err); ok && e.Code != Internal {
-		return e.Message
-	}
-	return "Something went wrong on our side. Please try again."
+// AsError returns the first *Error in err's chain, or nil.
+func AsError(err error) *Error {
+	e, _ := errors.AsType[*Error](err)
+	return e
 }

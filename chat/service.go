@@ -69,7 +69,7 @@ func (s *Service) Room(ctx context.Context, id int64) (Room, error) { return s.s
 
 // CreateRoom validates name and creates a room with it.
 func (s *Service) CreateRoom(ctx context.Context, name string) (Room, error) {
-	name, err := cleanName(name, "Room name", MaxRoomName)
+	name, err := cleanName(name, FieldRoomName, MaxRoomName)
 	if err != nil {
 		return Room{}, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) NewUser(ctx context.Context) (User, error) { return s.store.Cr
 
 // Rename validates name and makes it u's display name.
 func (s *Service) Rename(ctx context.Context, u User, name string) (User, error) {
-	name, err := cleanName(name, "Display name", MaxDisplayName)
+	name, err := cleanName(name, FieldDisplayName, MaxDisplayName)
 	if err != nil {
 		return u, err
 	}
@@ -147,15 +147,15 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 	body := strings.TrimSpace(p.Body)
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
-		return Message{}, false, Errorf(Invalid, "Type a message before sending.")
+		return Message{}, false, Fail(Empty, FieldBody)
 	case n > MaxBody:
-		return Message{}, false, Errorf(Invalid, "That message is %d characters long; the limit is %d.", n, MaxBody)
+		return Message{}, false, &Error{Reason: TooLong, Field: FieldBody, Limit: MaxBody, Length: n}
 	}
 	if !validToken(p.Token) {
-		return Message{}, false, Errorf(Invalid, "This form has expired. Reload the page and send again.")
+		return Message{}, false, Fail(Expired)
 	}
 	if p.Limiter != nil && !p.Limiter.Allow() {
-		return Message{}, false, Errorf(TooMany, "You are sending too fast. Wait a moment and send again.")
+		return Message{}, false, Fail(TooFast)
 	}
 	m, duplicate, err = s.store.AddMessage(ctx, Message{
 		Room:      p.Room,
@@ -179,17 +179,17 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // cleanName trims name and checks it holds 1 to max characters; field
-// names the input in the error message.
-func cleanName(name, field string, max int) (string, error) {
+// is the input the error names.
+func cleanName(name string, field Field, max int) (string, error) {
 	name = strings.TrimSpace(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		return "", Errorf(Invalid, "%s can't be empty.", field)
+		return "", Fail(Empty, field)
 	case n > max:
-		return "", Errorf(Invalid, "%s can be at most %d characters; this one has %d.", field, max, n)
+		return "", &Error{Reason: TooLong, Field: field, Limit: max, Length: n}
 	}
 	if strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", Errorf(Invalid, "%s can't contain control characters.", field)
+		return "", Fail(ControlCharacters, field)
 	}
 	return name, nil
 }

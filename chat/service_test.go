@@ -65,26 +65,28 @@ func MustService(t *testing.T) (*chat.Service, chat.Room, chat.User, *recorder) 
 func TestPostValidates(t *testing.T) {
 	tests := []struct {
 		name, body, token string
-		want              chat.Code
+		// want is the refusal; nil for a stored post.
+		want *chat.Error
 	}{
-		{"ok", "hello", "tok", ""},
-		{"trimmed", "  hello  ", "tok", ""},
-		{"exactly the limit", strings.Repeat("é", chat.MaxBody), "tok", ""},
-		{"empty", "", "tok", chat.Invalid},
-		{"blank", " \n\t ", "tok", chat.Invalid},
-		{"one over the limit", strings.Repeat("é", chat.MaxBody+1), "tok", chat.Invalid},
-		{"no token", "hello", "", chat.Invalid},
-		{"token with other characters", "hello", "a b", chat.Invalid},
-		{"token too long", "hello", strings.Repeat("a", chat.MaxToken+1), chat.Invalid},
+		{"ok", "hello", "tok", nil},
+		{"trimmed", "  hello  ", "tok", nil},
+		{"exactly the limit", strings.Repeat("é", chat.MaxBody), "tok", nil},
+		{"empty", "", "tok", &chat.Error{Reason: chat.Empty, Field: chat.FieldBody}},
+		{"blank", " \n\t ", "tok", &chat.Error{Reason: chat.Empty, Field: chat.FieldBody}},
+		{"one over the limit", strings.Repeat("é", chat.MaxBody+1), "tok",
+			&chat.Error{Reason: chat.TooLong, Field: chat.FieldBody, Limit: chat.MaxBody, Length: chat.MaxBody + 1}},
+		{"no token", "hello", "", &chat.Error{Reason: chat.Expired}},
+		{"token with other characters", "hello", "a b", &chat.Error{Reason: chat.Expired}},
+		{"token too long", "hello", strings.Repeat("a", chat.MaxToken+1), &chat.Error{Reason: chat.Expired}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, room, u, rec := MustService(t)
 			m, dup, err := svc.Post(t.Context(), chat.Post{Room: room.ID, Author: u, Body: tt.body, Token: tt.token})
-			if got := chat.ErrorCode(err); got != tt.want {
-				t.Fatalf("code: got %q (%v), want %q", got, err, tt.want)
+			if !sameError(err, tt.want) {
+				t.Fatalf("got error %v, want %v", err, tt.want)
 			}
-			if tt.want != "" {
+			if tt.want != nil {
 				if len(rec.events) != 0 {
 					t.Errorf("published %d events for a refused post, want none", len(rec.events))
 				}
@@ -145,23 +147,28 @@ func TestPostRateLimited(t *testing.T) {
 func TestNames(t *testing.T) {
 	tests := []struct {
 		name string
-		want chat.Code
+		// want is the refusal's reason and lengths; nil for a new name.
+		want *chat.Error
 	}{
-		{"Design", ""},
-		{"  Trimmed  ", ""},
-		{"", chat.Invalid},
-		{"   ", chat.Invalid},
-		{strings.Repeat("x", chat.MaxDisplayName+1), chat.Invalid},
-		{"bell\a", chat.Invalid},
+		{"Design", nil},
+		{"  Trimmed  ", nil},
+		{"", &chat.Error{Reason: chat.Empty}},
+		{"   ", &chat.Error{Reason: chat.Empty}},
+		{strings.Repeat("x", chat.MaxDisplayName+1), &chat.Error{Reason: chat.TooLong, Limit: chat.MaxDisplayName, Length: chat.MaxDisplayName + 1}},
+		{"bell\a", &chat.Error{Reason: chat.ControlCharacters}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, _, u, _ := MustService(t)
 			got, err := svc.Rename(t.Context(), u, tt.name)
-			if code := chat.ErrorCode(err); code != tt.want {
-				t.Fatalf("rename: code %q (%v), want %q", code, err, tt.want)
+			want := tt.want
+			if want != nil {
+				want = &chat.Error{Reason: want.Reason, Field: chat.FieldDisplayName, Limit: want.Limit, Length: want.Length}
 			}
-			if tt.want == "" && got.Name != strings.TrimSpace(tt.name) {
+			if !sameError(err, want) {
+				t.Fatalf("rename: got error %v, want %v", err, want)
+			}
+			if tt.want == nil && got.Name != strings.TrimSpace(tt.name) {
 				t.Errorf("rename: got %q, want %q", got.Name, strings.TrimSpace(tt.name))
 			}
 		})
@@ -205,4 +212,14 @@ func TestPageOf(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameError reports whether err is want: both nil, or a *chat.Error with
+// the same reason and facts.
+func sameError(err error, want *chat.Error) bool {
+	if want == nil {
+		return err == nil
+	}
+	got := chat.AsError(err)
+	return got != nil && *got == *want
 }

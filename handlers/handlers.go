@@ -134,9 +134,7 @@ func (h *Handler) Register(e *echo.Echo) {
 			CookieHTTPOnly: true,
 			CookieSameSite: http.SameSiteLaxMode,
 			// A missing token is as forbidden as a wrong one.
-			ErrorHandler: func(error, echo.Context) error {
-				return echo.NewHTTPError(http.StatusForbidden, "This form has expired or came from another site. Reload the page and try again.")
-			},
+			ErrorHandler: func(error, echo.Context) error { return chat.Fail(chat.CrossSite) },
 		}),
 		h.identify,
 	)
@@ -165,50 +163,24 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, heading, msg := http.StatusInternalServerError, "Something went wrong", chat.ErrorMessage(err)
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
+	status := http.StatusInternalServerError
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
 		status = he.Code
-		heading = http.StatusText(status)
-		msg = errorText(status, he)
-	case chat.ErrorCode(err) != chat.Internal:
-		status = statusOf(chat.ErrorCode(err))
-		heading = http.StatusText(status)
-	}
-	if status == http.StatusNotFound {
-		heading = "Not found"
+	} else if code := chat.ErrorCode(err); code != chat.Internal {
+		status = statusOf(code)
 	}
 	if status >= 500 {
 		h.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
 	}
-	page := views.ErrorPage{Layout: h.layout(c, heading), Status: status, Heading: heading, Message: msg}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
 	}
+	page := views.ErrorPage{Layout: h.layout(c, ""), Status: status, Err: err}
 	if rerr := render(c, status, views.Error(page)); rerr != nil {
 		h.log.Error("render error page", "err", rerr)
-		_ = c.String(status, msg)
+		_ = c.NoContent(status)
 	}
-}
-
-// errorText is the sentence an error page shows for an Echo error.
-func errorText(status int, he *echo.HTTPError) string {
-	switch status {
-	case http.StatusNotFound:
-		return "There is no page at this address. The room may have been mistyped."
-	case http.StatusForbidden:
-		return "This request was refused. Reload the page and try again."
-	case http.StatusMethodNotAllowed:
-		return "This address does not accept that kind of request."
-	}
-	if status < 500 {
-		if s, ok := he.Message.(string); ok {
-			return s
-		}
-	}
-	return "Something went wrong on our side. Please try again."
 }
 
 // statusOf maps a domain error code to an HTTP status.
@@ -245,7 +217,7 @@ func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") =
 func idParam(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, chat.Errorf(chat.NotFound, "No such room.")
+		return 0, chat.Fail(chat.NoRoom)
 	}
 	return id, nil
 }

@@ -25,7 +25,7 @@ func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm, n
 	}
 	l := h.layout(c, "Rooms")
 	form.CSRF, name.CSRF = l.CSRF, l.CSRF
-	if name.Name == "" && name.Error == "" {
+	if name.Name == "" && name.Err == nil {
 		name.Name = l.Me.Name
 	}
 	return render(c, status, views.Rooms(views.RoomsPage{
@@ -42,7 +42,7 @@ func (h *Handler) createRoom(c echo.Context) error {
 	name := c.FormValue("name")
 	r, err := h.svc.CreateRoom(c.Request().Context(), name)
 	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict {
-		form := views.RoomForm{Name: name, Error: chat.ErrorMessage(err)}
+		form := views.RoomForm{Name: name, Err: err}
 		if isHTMX(c) {
 			form.CSRF = h.layout(c, "").CSRF
 			return render(c, http.StatusUnprocessableEntity, views.RoomFormView(form))
@@ -91,7 +91,7 @@ func (h *Handler) older(c echo.Context) error {
 	}
 	before, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	if err != nil || before <= 0 {
-		return chat.Errorf(chat.Invalid, "before must be a positive message number.")
+		return chat.Fail(chat.OutOfRange, chat.FieldBefore)
 	}
 	ctx := c.Request().Context()
 	if _, err := h.svc.Room(ctx, id); err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) rename(c echo.Context) error {
 	u, err := h.svc.Rename(c.Request().Context(), user(c), name)
 	csrf := h.layout(c, "").CSRF
 	if chat.ErrorCode(err) == chat.Invalid {
-		form := views.NameForm{CSRF: csrf, Name: name, Error: chat.ErrorMessage(err)}
+		form := views.NameForm{CSRF: csrf, Name: name, Err: err}
 		if !isHTMX(c) {
 			return h.renderRooms(c, http.StatusUnprocessableEntity, views.RoomForm{}, form)
 		}

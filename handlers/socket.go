@@ -33,16 +33,16 @@ type limits struct {
 // checked before the upgrade, so a page elsewhere gets a 403.
 func (h *Handler) socket(c echo.Context) error {
 	if !h.originAllowed(c.Request()) {
-		return chat.Errorf(chat.Forbidden, "This page may not connect to the chat.")
+		return chat.Fail(chat.WrongOrigin)
 	}
 	if h.hub.Closing() {
 		// Refused before any work, so that a crowd reconnecting during a
 		// restart costs nothing.
-		return chat.Errorf(chat.Unavailable, "The server is restarting.")
+		return chat.Fail(chat.Restarting)
 	}
 	id, err := strconv.ParseInt(c.QueryParam("room"), 10, 64)
 	if err != nil || id <= 0 {
-		return chat.Errorf(chat.NotFound, "No such room.")
+		return chat.Fail(chat.NoRoom)
 	}
 	if _, err := h.svc.Room(c.Request().Context(), id); err != nil {
 		return err
@@ -88,7 +88,7 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 	f, err := decodeFrame(data)
 	if err != nil {
-		h.reply(cl, views.SendFailed("That message could not be read. Reload the page and send it again."))
+		h.reply(cl, views.SendFailed(chat.Fail(chat.Unreadable)))
 		return
 	}
 	m := cl.Member()
@@ -112,7 +112,7 @@ func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 		h.log.Error("post message", "room", m.Room, "user", m.User.ID, "err", err)
 		fallthrough
 	default:
-		h.reply(cl, views.SendFailed(chat.ErrorMessage(err)))
+		h.reply(cl, views.SendFailed(err))
 	}
 }
 

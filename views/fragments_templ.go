@@ -191,7 +191,7 @@ func Sent(f SendForm) templ.Component {
 
 // SendFailed shows the sender why their message was refused; the form
 // and the typed text stay as they are.
-func SendFailed(msg string) templ.Component {
+func SendFailed(err error) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -208,7 +208,7 @@ func SendFailed(msg string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = sendError(msg).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = sendError(ErrorText(err)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -27,8 +27,8 @@ type NameForm struct {
 	CSRF string
 	// Name is the value to show in the field.
 	Name string
-	// Error explains why the last try failed, if it did.
-	Error string
+	// Err is why the last try failed, if it did.
+	Err error
 	// Saved is true right after a successful change.
 	Saved bool
 }
@@ -39,8 +39,8 @@ type RoomForm struct {
 	CSRF string
 	// Name is what was typed, kept when the name is refused.
 	Name string
-	// Error explains why the name was refused, if it was.
-	Error string
+	// Err is why the name was refused, if it was.
+	Err error
 }
 
 // RoomsPage is the list of rooms.
@@ -85,10 +85,17 @@ type ErrorPage struct {
 	Layout
 	// Status is the HTTP status code.
 	Status int
-	// Heading is a short title for the error.
-	Heading string
-	// Message says what went wrong and what to do.
-	Message string
+	// Err is what went wrong: a domain error is put into words; any
+	// other error is the server's fault, or a request refused before it
+	// reached the domain, and the page speaks of Status.
+	Err error
+}
+
+// titled is the page's layout with the error's heading as its title.
+func (p ErrorPage) titled() Layout {
+	l := p.Layout
+	l.Title = errorHeading(p.Status)
+	return l
 }
 
 // roomURL is the address of a room's page.

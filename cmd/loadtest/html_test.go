@@ -87,10 +87,10 @@ func TestParseFragmentPresenceAndReplies(t *testing.T) {
 		t.Errorf("sent: got token %q refusal %q, want tok_1-2 and none", f.token, f.refusal)
 	}
 
-	if err := parseFragment(render(t, views.SendFailed("You are sending too fast. Wait.")), &f); err != nil {
+	if err := parseFragment(render(t, views.SendFailed(chat.Fail(chat.TooFast))), &f); err != nil {
 		t.Fatal(err)
 	}
-	if f.token != "" || !strings.Contains(f.refusal, "too fast") {
+	if f.token != "" || f.refusal != views.ErrorText(chat.Fail(chat.TooFast)) {
 		t.Errorf("refused: got token %q refusal %q", f.token, f.refusal)
 	}
 }

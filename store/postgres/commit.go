@@ -90,7 +90,7 @@ var errClosed = errors.New("the store is closed")
 // reaches another.
 func closedError() error {
 	return fmt.Errorf("postgres: add message: %w: %w",
-		chat.Errorf(chat.Unavailable, "The server is shutting down. Please try again."), errClosed)
+		chat.Fail(chat.Restarting), errClosed)
 }
 
 // commitMessages is a committer: it writes the messages AddMessage hands
@@ -147,7 +147,7 @@ func (s *Store) writeBatch(batch []*addRequest) {
 		case s.closing.Err() != nil && err != nil:
 			r.done <- addResult{err: closedError()}
 		case err != nil:
-			r.done <- addResult{err: wrap("add message", err, msgNotStored)}
+			r.done <- addResult{err: wrap("add message", err, chat.NotStored)}
 		default:
 			r.done <- results[i]
 		}
@@ -248,7 +248,7 @@ func sendBatch(ctx context.Context, conn *pgxpool.Conn, begun *bool, batch []*ad
 	for i := from; i < len(batch); i++ {
 		r := batch[i]
 		if err := r.ctx.Err(); err != nil {
-			results[i] = addResult{err: wrap("add message", err, msgNotStored)}
+			results[i] = addResult{err: wrap("add message", err, chat.NotStored)}
 			continue
 		}
 		m := r.m
@@ -315,7 +315,7 @@ func ownFault(err error) bool {
 // committed.
 func settle(ctx context.Context, conn *pgxpool.Conn, r *addRequest, res *addResult) (broken error) {
 	if res.err != nil && !errors.Is(res.err, pgx.ErrNoRows) {
-		res.err = wrap("add message", res.err, msgNotStored)
+		res.err = wrap("add message", res.err, chat.NotStored)
 		return nil
 	}
 	if r.token != nil {
@@ -338,7 +338,7 @@ func settle(ctx context.Context, conn *pgxpool.Conn, r *addRequest, res *addResu
 		return err
 	}
 	if !exists {
-		*res = addResult{err: chat.Errorf(chat.NotFound, "No such room.")}
+		*res = addResult{err: chat.Fail(chat.NoRoom)}
 		return nil
 	}
 	*res = addResult{err: fmt.Errorf("postgres: add message: room %d holds no message with the token that stopped the insert", r.m.Room)}

@@ -59,42 +59,47 @@ func TestPoolConfigDefaults(t *testing.T) {
 func TestWrapCodes(t *testing.T) {
 	netErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	tests := []struct {
-		name    string
-		err     error
-		want    chat.Code
-		wantMsg string
+		name string
+		err  error
+		want chat.Code
+		// reason is the domain reason wrap adds; "" for Internal.
+		reason chat.Reason
 	}{
-		{"unique violation", &pgconn.PgError{Code: "23505"}, chat.Conflict, ""},
-		{"statement timeout", &pgconn.PgError{Code: "57014"}, chat.Unavailable, msgBusy},
-		{"deadlock", &pgconn.PgError{Code: "40P01"}, chat.Unavailable, msgBusy},
-		{"serialization failure", &pgconn.PgError{Code: "40001"}, chat.Unavailable, msgBusy},
-		{"terminated by an administrator", &pgconn.PgError{Code: "57P01"}, chat.Unavailable, msgNotStored},
-		{"server starting up", &pgconn.PgError{Code: "57P03"}, chat.Unavailable, msgNotStored},
-		{"too many connections", &pgconn.PgError{Code: "53300"}, chat.Unavailable, msgNotStored},
-		{"connection failure", &pgconn.PgError{Code: "08006"}, chat.Unavailable, msgNotStored},
-		{"network error", fmt.Errorf("dial: %w", netErr), chat.Unavailable, msgNotStored},
-		{"connection closed", io.ErrUnexpectedEOF, chat.Unavailable, msgNotStored},
-		{"store's own deadline", context.DeadlineExceeded, chat.Unavailable, msgNotStored},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, chat.Conflict, chat.Clash},
+		{"statement timeout", &pgconn.PgError{Code: "57014"}, chat.Unavailable, chat.Busy},
+		{"deadlock", &pgconn.PgError{Code: "40P01"}, chat.Unavailable, chat.Busy},
+		{"serialization failure", &pgconn.PgError{Code: "40001"}, chat.Unavailable, chat.Busy},
+		{"terminated by an administrator", &pgconn.PgError{Code: "57P01"}, chat.Unavailable, chat.NotStored},
+		{"server starting up", &pgconn.PgError{Code: "57P03"}, chat.Unavailable, chat.NotStored},
+		{"too many connections", &pgconn.PgError{Code: "53300"}, chat.Unavailable, chat.NotStored},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, chat.Unavailable, chat.NotStored},
+		{"network error", fmt.Errorf("dial: %w", netErr), chat.Unavailable, chat.NotStored},
+		{"connection closed", io.ErrUnexpectedEOF, chat.Unavailable, chat.NotStored},
+		{"store's own deadline", context.DeadlineExceeded, chat.Unavailable, chat.NotStored},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, chat.Internal, ""},
 		{"bad value", &pgconn.PgError{Code: "22021"}, chat.Internal, ""},
 		{"bug", errors.New("cannot scan"), chat.Internal, ""},
-		{"domain error passes", chat.Errorf(chat.NotFound, "No such room."), chat.NotFound, "No such room."},
+		{"domain error passes", chat.Fail(chat.NoRoom), chat.NotFound, chat.NoRoom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := wrap("add message", tt.err, msgNotStored)
+			err := wrap("add message", tt.err, chat.NotStored)
 			if got := chat.ErrorCode(err); got != tt.want {
 				t.Errorf("code: got %q, want %q (error %v)", got, tt.want, err)
 			}
-			if got := chat.ErrorMessage(err); tt.wantMsg != "" && got != tt.wantMsg {
-				t.Errorf("message: got %q, want %q", got, tt.wantMsg)
+			var reason chat.Reason
+			if e := chat.AsError(err); e != nil {
+				reason = e.Reason
+			}
+			if reason != tt.reason {
+				t.Errorf("reason: got %q, want %q (error %v)", reason, tt.reason, err)
 			}
 			if !errors.Is(err, tt.err) && chat.ErrorCode(tt.err) == chat.Internal {
 				t.Errorf("the driver error %v is not in the chain of %v", tt.err, err)
 			}
 		})
 	}
-	if wrap("x", nil, msgNotStored) != nil {
+	if wrap("x", nil, chat.NotStored) != nil {
 		t.Error("wrap(nil) is not nil")
 	}
 }

@@ -14,19 +14,6 @@ import (
 	"hxchat/chat"
 )
 
-// Messages for errors with code Unavailable, written for the person whose
-// action failed.
-const (
-	// msgNotStored is what a sender sees when their message could not be
-	// stored: nothing was posted, and sending again is safe (the form's
-	// token makes a resend post at most once).
-	msgNotStored = "The message could not be stored; try again."
-	// msgUnreachable is for every other operation.
-	msgUnreachable = "The database cannot be reached right now. Please try again."
-	// msgBusy is for a statement that timed out or lost a lock conflict.
-	msgBusy = "The database is busy. Please try again."
-)
-
 // SQLSTATE codes this package reacts to.
 const (
 	uniqueViolation = "23505"
@@ -36,9 +23,11 @@ const (
 // wrap adds op to a driver error and, for the failures a caller can act
 // on, the chat code that says how: a clash with stored data is Conflict; a
 // database that cannot be reached, is shutting down, or is too busy is
-// Unavailable, with unavailable as the message. The driver error stays in
+// Unavailable, with unavailable as the reason (chat.NotStored for a post:
+// nothing was posted, and sending again is safe, since the form's token
+// makes a resend post at most once; chat.Unreachable for the rest). The driver error stays in
 // the chain for the logs. Domain errors pass through unchanged.
-func wrap(op string, err error, unavailable string) error {
+func wrap(op string, err error, unavailable chat.Reason) error {
 	if err == nil {
 		return nil
 	}
@@ -48,17 +37,16 @@ func wrap(op string, err error, unavailable string) error {
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
 		case pe.Code == uniqueViolation:
-			return fmt.Errorf("postgres: %s: %w: %w", op,
-				chat.Errorf(chat.Conflict, "That clashes with something already stored."), err)
+			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(chat.Clash), err)
 		case pe.Code == queryCanceled || busy(pe.Code):
-			return fmt.Errorf("postgres: %s: %w: %w", op, &chat.Error{Code: chat.Unavailable, Message: msgBusy}, err)
+			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(chat.Busy), err)
 		case down(pe.Code):
-			return fmt.Errorf("postgres: %s: %w: %w", op, &chat.Error{Code: chat.Unavailable, Message: unavailable}, err)
+			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(unavailable), err)
 		}
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
 	if unreachable(err) {
-		return fmt.Errorf("postgres: %s: %w: %w", op, &chat.Error{Code: chat.Unavailable, Message: unavailable}, err)
+		return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(unavailable), err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

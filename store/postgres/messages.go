@@ -56,7 +56,7 @@ func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Mes
 	select {
 	case s.adds[uint64(m.Room)%committers] <- r:
 	case <-ctx.Done():
-		return chat.Message{}, false, wrap("add message", ctx.Err(), msgNotStored)
+		return chat.Message{}, false, wrap("add message", ctx.Err(), chat.NotStored)
 	case <-s.closing.Done():
 		return chat.Message{}, false, closedError()
 	}
@@ -67,7 +67,7 @@ func (s *Store) AddMessage(ctx context.Context, m chat.Message) (stored chat.Mes
 		}
 		return res.m, res.duplicate, nil
 	case <-ctx.Done():
-		return chat.Message{}, false, wrap("add message", ctx.Err(), msgNotStored)
+		return chat.Message{}, false, wrap("add message", ctx.Err(), chat.NotStored)
 	}
 }
 
@@ -114,7 +114,7 @@ func (s *Store) LastSeq(ctx context.Context, room int64) (int64, error) {
 	err := s.pool.QueryRow(ctx,
 		`SELECT coalesce((SELECT last_seq FROM rooms WHERE id = $1), 0)`, room).Scan(&seq)
 	if err != nil {
-		return 0, wrap("last seq", err, msgUnreachable)
+		return 0, wrap("last seq", err, chat.Unreachable)
 	}
 	return seq, nil
 }
@@ -126,11 +126,11 @@ func (s *Store) queryMessages(ctx context.Context, op, query string, args ...any
 	defer cancel()
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(op, err, msgUnreachable)
+		return nil, wrap(op, err, chat.Unreachable)
 	}
 	ms, err := pgx.CollectRows(rows, scanMessage)
 	if err != nil {
-		return nil, wrap(op, err, msgUnreachable)
+		return nil, wrap(op, err, chat.Unreachable)
 	}
 	return ms, nil
 }

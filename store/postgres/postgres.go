@@ -184,7 +184,7 @@ func bound(ctx context.Context) (context.Context, context.CancelFunc) {
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	return wrap("ping", s.pool.Ping(ctx), msgUnreachable)
+	return wrap("ping", s.pool.Ping(ctx), chat.Unreachable)
 }
 
 // Close stops the committer, failing the messages it has not committed,

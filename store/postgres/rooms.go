@@ -22,10 +22,10 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 		`INSERT INTO rooms (name, name_key, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		name, nameKey(name), r.CreatedAt).Scan(&r.ID)
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == uniqueViolation {
-		return chat.Room{}, chat.Errorf(chat.Conflict, "A room named %q already exists.", name)
+		return chat.Room{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: name}
 	}
 	if err != nil {
-		return chat.Room{}, wrap("create room", err, msgUnreachable)
+		return chat.Room{}, wrap("create room", err, chat.Unreachable)
 	}
 	return r, nil
 }
@@ -43,10 +43,10 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	err := s.pool.QueryRow(ctx,
 		`SELECT id, name, created_at FROM rooms WHERE id = $1`, id).Scan(&r.ID, &r.Name, &r.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return chat.Room{}, chat.Errorf(chat.NotFound, "No such room.")
+		return chat.Room{}, chat.Fail(chat.NoRoom)
 	}
 	if err != nil {
-		return chat.Room{}, wrap("room", err, msgUnreachable)
+		return chat.Room{}, wrap("room", err, chat.Unreachable)
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
 	return r, nil
@@ -59,7 +59,7 @@ func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM rooms ORDER BY id`)
 	if err != nil {
-		return nil, wrap("rooms", err, msgUnreachable)
+		return nil, wrap("rooms", err, chat.Unreachable)
 	}
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (chat.Room, error) {
 		var r chat.Room
@@ -68,7 +68,7 @@ func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
 		return r, err
 	})
 	if err != nil {
-		return nil, wrap("rooms", err, msgUnreachable)
+		return nil, wrap("rooms", err, chat.Unreachable)
 	}
 	return rooms, nil
 }

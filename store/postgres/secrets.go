@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"hxchat/chat"
 )
 
 // Secret returns the value stored under name. When there is none it
@@ -25,7 +27,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 		return v, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, wrap("secret", err, msgUnreachable)
+		return nil, wrap("secret", err, chat.Unreachable)
 	}
 	fresh, err := generate()
 	if err != nil {
@@ -36,10 +38,10 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	}
 	if _, err := s.pool.Exec(ctx,
 		`INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
-		return nil, wrap("secret", err, msgUnreachable)
+		return nil, wrap("secret", err, chat.Unreachable)
 	}
 	if err := s.pool.QueryRow(ctx, read, name).Scan(&v); err != nil {
-		return nil, wrap("secret", err, msgUnreachable)
+		return nil, wrap("secret", err, chat.Unreachable)
 	}
 	return v, nil
 }

@@ -22,7 +22,7 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 		SELECT id, 'member' || id FROM (SELECT nextval(pg_get_serial_sequence('users', 'id')) AS id) AS next
 		RETURNING id, name`).Scan(&u.ID, &u.Name)
 	if err != nil {
-		return chat.User{}, wrap("create user", err, msgUnreachable)
+		return chat.User{}, wrap("create user", err, chat.Unreachable)
 	}
 	return u, nil
 }
@@ -36,10 +36,10 @@ func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.Use
 	err := s.pool.QueryRow(ctx,
 		`UPDATE users SET name = $1 WHERE id = $2 RETURNING name`, name, id).Scan(&u.Name)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return chat.User{}, chat.Errorf(chat.NotFound, "No such member.")
+		return chat.User{}, chat.Fail(chat.NoMember)
 	}
 	if err != nil {
-		return chat.User{}, wrap("rename user", err, msgUnreachable)
+		return chat.User{}, wrap("rename user", err, chat.Unreachable)
 	}
 	return u, nil
 }

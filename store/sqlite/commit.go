@@ -67,7 +67,7 @@ var errClosed = errors.New("the store is closed")
 // reaches another.
 func closedError() error {
 	return fmt.Errorf("sqlite: add message: %w: %w",
-		chat.Errorf(chat.Unavailable, "The server is shutting down. Please try again."), errClosed)
+		chat.Fail(chat.Restarting), errClosed)
 }
 
 // commitMessages is the committer: it writes the messages AddMessage
@@ -151,7 +151,7 @@ func addInSavepoint(tx *sql.Tx, insert *sql.Stmt, r *addRequest) (res addResult,
 	}
 	_, err := tx.Exec(`RELEASE message`)
 	if code(res.err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-		res.err = chat.Errorf(chat.NotFound, "No such room.")
+		res.err = chat.Fail(chat.NoRoom)
 	} else {
 		res.err = wrap("add message", res.err)
 	}

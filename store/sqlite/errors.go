@@ -24,10 +24,10 @@ func wrap(op string, err error) error {
 	switch code(err) & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT:
 		return fmt.Errorf("sqlite: %s: %w: %w", op,
-			chat.Errorf(chat.Conflict, "That clashes with something already stored."), err)
+			chat.Fail(chat.Clash), err)
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("sqlite: %s: %w: %w", op,
-			chat.Errorf(chat.Unavailable, "The database is busy. Please try again."), err)
+			chat.Fail(chat.Busy), err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }

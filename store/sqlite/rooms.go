@@ -24,7 +24,7 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id`,
 		name, nameKey(name), at).Scan(&id)
 	if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-		return chat.Room{}, chat.Errorf(chat.Conflict, "A room named %q already exists.", name)
+		return chat.Room{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: name}
 	}
 	if err != nil {
 		return chat.Room{}, wrap("create room", err)
@@ -46,7 +46,7 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	err := s.read.QueryRowContext(ctx,
 		`SELECT id, name, created_at FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return chat.Room{}, chat.Errorf(chat.NotFound, "No such room.")
+		return chat.Room{}, chat.Fail(chat.NoRoom)
 	}
 	if err != nil {
 		return chat.Room{}, wrap("room", err)

@@ -37,7 +37,7 @@ func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.Use
 	err := s.write.QueryRowContext(ctx,
 		`UPDATE users SET name = ? WHERE id = ? RETURNING name`, name, id).Scan(&u.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return chat.User{}, chat.Errorf(chat.NotFound, "No such member.")
+		return chat.User{}, chat.Fail(chat.NoMember)
 	}
 	if err != nil {
 		return chat.User{}, wrap("rename user", err)

@@ -99,7 +99,7 @@ func testMessages(t *testing.T, open func(t *testing.T) chat.Store) {
 		s := open(t)
 		room := MustCreateRoom(t, s, "General")
 		_, _, err := s.AddMessage(t.Context(), newMessage(room.ID+1000, 0))
-		wantCode(t, "AddMessage to an unknown room", err, chat.NotFound, "")
+		wantError(t, "AddMessage to an unknown room", err, chat.Error{Reason: chat.NoRoom})
 	})
 
 	t.Run("ZeroCreatedAtIsNow", func(t *testing.T) {

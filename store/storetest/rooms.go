@@ -79,8 +79,8 @@ func testRooms(t *testing.T, open func(t *testing.T) chat.Store) {
 					}
 					return
 				}
-				wantCode(t, fmt.Sprintf("CreateRoom(%q)", tt.name), err, chat.Conflict,
-					fmt.Sprintf("A room named %q already exists.", tt.name))
+				wantError(t, fmt.Sprintf("CreateRoom(%q)", tt.name), err,
+					chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: tt.name})
 			})
 		}
 	})
@@ -90,7 +90,7 @@ func testRooms(t *testing.T, open func(t *testing.T) chat.Store) {
 		r := MustCreateRoom(t, s, "General")
 		for _, id := range []int64{0, -1, r.ID + 1000} {
 			_, err := s.Room(t.Context(), id)
-			wantCode(t, fmt.Sprintf("Room(%d)", id), err, chat.NotFound, "No such room.")
+			wantError(t, fmt.Sprintf("Room(%d)", id), err, chat.Error{Reason: chat.NoRoom})
 		}
 	})
 }

@@ -109,16 +109,11 @@ func newMessage(room int64, i int) chat.Message {
 	}
 }
 
-// wantCode fails t unless err has code want and, when msg is not empty,
-// the user-facing message msg.
-func wantCode(t *testing.T, what string, err error, want chat.Code, msg string) {
+// wantError fails t unless err is a *chat.Error equal to want.
+func wantError(t *testing.T, what string, err error, want chat.Error) {
 	t.Helper()
-	if got := chat.ErrorCode(err); got != want {
-		t.Errorf("%s: got error %v (code %q), want code %q", what, err, got, want)
-		return
-	}
-	if got := chat.ErrorMessage(err); msg != "" && got != msg {
-		t.Errorf("%s: got message %q, want %q", what, got, msg)
+	if got := chat.AsError(err); got == nil || *got != want {
+		t.Errorf("%s: got error %v (code %q), want %v (code %q)", what, err, chat.ErrorCode(err), &want, want.Code())
 	}
 }
 

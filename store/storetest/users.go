@@ -41,6 +41,6 @@ func testUsers(t *testing.T, open func(t *testing.T) chat.Store) {
 		s := open(t)
 		u := MustCreateUser(t, s)
 		_, err := s.RenameUser(t.Context(), u.ID+1000, "Ada")
-		wantCode(t, "RenameUser of an unknown member", err, chat.NotFound, "")
+		wantError(t, "RenameUser of an unknown member", err, chat.Error{Reason: chat.NoMember})
 	})
 }
