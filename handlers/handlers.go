@@ -120,11 +120,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	if h.cfg.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(h.cfg.Metrics))
 	}
-	if h.cfg.StaticDir != "" {
-		e.Static("/static", h.cfg.StaticDir)
-	} else {
-		e.StaticFS("/static", static.FS)
-	}
+	h.serveStatic(e, static.FS)
 
 	app := e.Group("",
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
