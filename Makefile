@@ -48,19 +48,35 @@ templ: ## Regenerate templ Go code only
 css: node_modules ## Build static/css/app.css (minified) from static/css/input.css
 	$(TAILWIND) --minify
 
-# --minify here too, so what the watcher leaves behind is what CI expects.
-css-watch: node_modules ## Rebuild static/css/app.css whenever a view or the Tailwind config changes
+# The designer loop (make dev) and its pieces. Open DEV_URL: templ's proxy,
+# in front of the server on DEV_APP_ADDR, adds a script to every page that
+# reloads the page when told to.
+DEV_PORT ?= 7331
+DEV_APP_ADDR ?= 127.0.0.1:8080
+DEV_URL = http://127.0.0.1:$(DEV_PORT)
+
+# Tailwind's watcher follows only the directories of its sources; input.css
+# names tailwind.config.js in an @source line so that it follows the config
+# too. --minify here too, so what the watcher leaves behind is what CI
+# expects.
+css-watch: node_modules ## Rebuild static/css/app.css whenever a view, input.css or tailwind.config.js changes
 	$(TAILWIND) --minify --watch=always
 
-# templ-watch regenerates Go code on every .templ change and (re)starts
-# `go run .` whenever Go code changes. Text-only edits reach the running server
-# without a restart (templ's dev mode reads them from files in $TMPDIR). The CSS
-# and JS are embedded in the binary, so their changes restart the server too.
-# Watch mode writes dev-mode *_templ.go files: run `make generate` before a
-# commit (check-generated catches it if you forget).
-templ-watch: ## Watch .templ files and restart `go run .` on changes
-	go tool templ generate --watch --cmd='go run .' \
-		--watch-pattern='(.+\.go$$)|(.+\.templ$$)|(.+_templ\.txt$$)|(.+/static/css/app\.css$$)|(.+/static/js/.+\.js$$)'
+# templ-watch regenerates the Go code of every saved .templ file and tells
+# the pages open through its proxy to reload. A text-only edit reaches the
+# running server without a restart (templ's dev mode reads the text from
+# files in $TMPDIR); a change to Go code, in a .go or a .templ file,
+# restarts `go run .`, and the reloading page waits in the proxy until the
+# new server answers. The server reads /static from disk (-static-dir), so
+# a CSS change needs no restart: reload-watch reloads the pages for it.
+templ-watch: ## Watch .templ and Go files: regenerate, restart the server on Go changes, reload the pages
+	go tool templ generate --watch --open-browser=false \
+		--proxy=http://$(DEV_APP_ADDR) --proxyport=$(DEV_PORT) \
+		--cmd='go run . -dev -static-dir static -addr $(DEV_APP_ADDR)'
+
+.PHONY: reload-watch
+reload-watch: ## Reload the pages open through templ's proxy when static/css/app.css or static/js changes
+	go run ./cmd/devreload -proxy $(DEV_URL) static/css/app.css $(wildcard static/js/*.js)
 
 vendor: node_modules ## Copy htmx and its websocket extension from node_modules into static/js
 	@mkdir -p static/js
@@ -125,8 +141,9 @@ load: ## Build the server and run the load presets (minutes; not in make test)
 run: ## Run the server (go run .)
 	go run .
 
-# Both watchers run as jobs of one make; Ctrl-C reaches all of them (templ
-# stops the server it started). css-watch uses --watch=always because make
-# gives only one parallel job a terminal stdin.
-dev: node_modules ## Designer loop: templ watch + server restarts + Tailwind watch; Ctrl-C stops all
-	@$(MAKE) -j2 templ-watch css-watch
+# The three watchers run as jobs of one make; Ctrl-C reaches all of them
+# (templ stops the server it started). css-watch uses --watch=always because
+# make gives only one parallel job a terminal stdin.
+dev: node_modules ## Designer loop: open http://127.0.0.1:7331, every save shows there by itself; Ctrl-C stops all
+	@echo '==> make dev: open $(DEV_URL)/ (the server is on http://$(DEV_APP_ADDR)); Ctrl-C stops everything'
+	@$(MAKE) -j3 templ-watch css-watch reload-watch
