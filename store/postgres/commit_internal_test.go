@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"hxchat/chat"
 	"hxchat/store/postgres/pgtest"
@@ -293,14 +294,29 @@ func TestLockOrder(t *testing.T) {
 }
 
 // TestWriteBatchRetriesDeadlock is a batch that deadlocks all the same,
-// with a transaction outside hxchat that takes the rooms' locks in the
-// other order: the test holds room B's, the batch takes A's and waits for
-// B's, and the test then asks for A's. The batch, waiting longer, is the
-// one PostgreSQL aborts; writeBatch writes it again, and its callers are
-// told their messages are stored.
+// with a transaction outside hxchat: it holds room B's lock, the batch
+// takes A's and waits for B's, and the outside transaction then waits for
+// the batch's, by inserting a message with the ID the batch's insert into
+// A took. PostgreSQL ends the deadlock by aborting one of the two, and
+// which one depends on which of them runs its deadlock check first
+// (deadlock_timeout after it began to wait), so the test takes either:
+//
+//   - The batch is aborted: writeBatch writes it again. The outside
+//     transaction's insert now goes through (the ID is free again) and it
+//     waits for nothing more; the retry takes new IDs and, once the test
+//     lets B go, commits.
+//   - The outside transaction is aborted: the batch gets B's lock once
+//     the test lets it go, and commits at the first try.
+//
+// Either way every caller is told its message is stored, and each is
+// stored once. The outside transaction waits for the batch's transaction
+// itself, not for room A's row: were it waiting for A (SELECT ... FOR
+// UPDATE), the retry could take A before it, and they would deadlock
+// again (1 run in 7 with -race on a loaded 2-vCPU VM did), which
+// writeBatch answers with Unavailable after its second try.
 func TestWriteBatchRetriesDeadlock(t *testing.T) {
 	s, dbURL := mustOpen(t)
-	a, b := mustCreateRoom(t, s, "A"), mustCreateRoom(t, s, "B")
+	a, b, other := mustCreateRoom(t, s, "A"), mustCreateRoom(t, s, "B"), mustCreateRoom(t, s, "Other")
 	holder, release := holdRoom(t, dbURL, b.ID)
 
 	batch := []*addRequest{
@@ -309,13 +325,46 @@ func TestWriteBatchRetriesDeadlock(t *testing.T) {
 	}
 	go s.writeBatch(batch)
 	waitForWaiters(t, holder, 1)
-	if _, err := holder.Exec(t.Context(), `SELECT FROM rooms WHERE id = $1 FOR UPDATE`, a.ID); err != nil {
-		t.Fatalf("taking room A's lock after the batch did: got %v, want the batch chosen as the deadlock's victim", err)
+	// The batch has inserted into A, taking the newest message ID, and
+	// waits for B. The insert below waits for the batch's transaction,
+	// since an uncommitted row holds that ID; Other's seq is free.
+	var taken int64
+	if err := holder.QueryRow(t.Context(),
+		`SELECT last_value FROM messages_id_seq`).Scan(&taken); err != nil {
+		t.Fatalf("reading the ID the batch took: %v", err)
+	}
+	_, err := holder.Exec(t.Context(), `
+		INSERT INTO messages (id, room_id, seq, author_id, author_name, body, created_at)
+		OVERRIDING SYSTEM VALUE VALUES ($1, $2, 1, 0, 'operator', 'outside', now())`, taken, other.ID)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		t.Log("PostgreSQL aborted the batch; writeBatch wrote it again")
+	case errors.As(err, &pe) && pe.Code == "40P01":
+		t.Log("PostgreSQL aborted the outside transaction; the batch committed at the first try")
+	default:
+		t.Fatalf("the outside transaction's insert: got %v, want it stored, or aborted as the deadlock's victim", err)
 	}
 	release()
 	for i, r := range batch {
 		if res := <-r.done; res.err != nil || res.duplicate || res.m.Seq != 1 {
 			t.Errorf("message %d: got seq %d, duplicate=%v, %v; want it stored with seq 1", i, res.m.Seq, res.duplicate, res.err)
+		}
+	}
+	for _, tt := range []struct {
+		room chat.Room
+		want []string
+	}{{a, []string{"to A"}}, {b, []string{"to B"}}, {other, nil}} {
+		stored, err := s.After(t.Context(), tt.room.ID, 0, 10)
+		if err != nil {
+			t.Fatalf("After: %v", err)
+		}
+		var bodies []string
+		for _, m := range stored {
+			bodies = append(bodies, m.Body)
+		}
+		if !slices.Equal(bodies, tt.want) {
+			t.Errorf("room %s: stored %q, want %q", tt.room.Name, bodies, tt.want)
 		}
 	}
 }
