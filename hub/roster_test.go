@@ -26,19 +26,34 @@ func (l *link) publish(_ context.Context, ev chat.Event) error {
 	return nil
 }
 
-// twoInstances starts instances A and B on one store, linked both ways.
-func twoInstances(t *testing.T, every time.Duration) (a, b *env, aToB *link) {
+// twoInstances starts instances A and B on one store, linked both ways,
+// with aCfg and bCfg (their Instance and Publish are set here).
+func twoInstances(t *testing.T, aCfg, bCfg hub.Config) (a, b *env, aToB *link) {
 	t.Helper()
 	aToB, bToA := &link{}, &link{}
-	a = newEnv(t, hub.Config{Instance: "A", Publish: aToB.publish, RosterEvery: every})
-	b = newEnvOn(t, hub.Config{Instance: "B", Publish: bToA.publish, RosterEvery: every}, a.store)
+	aCfg.Instance, aCfg.Publish = "A", aToB.publish
+	bCfg.Instance, bCfg.Publish = "B", bToA.publish
+	a = newEnv(t, aCfg)
+	b = newEnvOn(t, bCfg, a.store)
 	aToB.to.Store(b.hub)
 	bToA.to.Store(a.hub)
 	return a, b, aToB
 }
 
+// clock is a time that moves only when the test says.
+type clock struct{ now atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.now.Store(time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
+func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
+
 func TestPresenceSpansInstances(t *testing.T) {
-	a, b, _ := twoInstances(t, time.Hour)
+	a, b, _ := twoInstances(t, hub.Config{RosterEvery: time.Hour}, hub.Config{RosterEvery: time.Hour})
 	room := a.room(t, "r")
 	bob := b.join(t, room, 1, "bob")
 
@@ -68,16 +83,40 @@ func TestPresenceSpansInstances(t *testing.T) {
 	bob.waitFor("ann left")
 }
 
+// TestPeopleOfASilentInstanceStopCounting is instance A going silent: B
+// drops A's roster once it is RosterTTL old, and shows ann gone. B's clock
+// moves only when the test says, so that A's roster cannot expire before
+// the test means it to, as it could on a loaded machine with a real clock
+// and a TTL short enough for a quick test; B still looks every
+// RosterEvery of real time.
 func TestPeopleOfASilentInstanceStopCounting(t *testing.T) {
-	a, b, aToB := twoInstances(t, 20*time.Millisecond)
+	clk := newClock()
+	const ttl = time.Minute
+	a, b, aToB := twoInstances(t,
+		hub.Config{RosterEvery: time.Hour},
+		hub.Config{RosterEvery: 20 * time.Millisecond, RosterTTL: ttl, Now: clk.Now})
 	room := a.room(t, "r")
 	bob := b.join(t, room, 1, "bob")
 	a.join(t, room, 2, "ann")
 	bob.waitFor("ann joined")
 
-	// A dies without a word: its rosters stop, and after RosterTTL B
-	// shows ann gone.
+	// A dies without a word: the link is cut first, so that B hears
+	// nothing of A's shutdown, which returns once every roster A was
+	// sending has gone or been dropped. After that B holds the last
+	// roster it will ever get from A.
 	aToB.cut.Store(true)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := a.hub.Shutdown(ctx); err != nil {
+		t.Fatalf("A's shutdown: %v", err)
+	}
+	// Not before RosterTTL...
+	clk.Advance(ttl - time.Second)
+	marker := b.post(t, room, "marker")
+	deliver(b.hub, marker)
+	bob.waitFor(msgID(marker), "ann left")
+	// ...but once it has passed.
+	clk.Advance(time.Second)
 	bob.waitFor("ann left")
 	if got := b.hub.Online(room); len(got) != 1 || got[0].Name != "bob" {
 		t.Errorf("B online = %v, want bob alone", got)
