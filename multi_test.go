@@ -140,17 +140,31 @@ func TestInstanceCrash(t *testing.T) {
 			}
 		}
 	}
-	round := func(name string, each int, during func()) {
+	// round has every person send each messages at once; with crash, the
+	// first half race the crash and the rest follow once it has happened,
+	// so that the people of the killed instance find their socket closed
+	// and reconnect, whichever way the race went.
+	round := func(name string, each int, crash func()) {
 		var wg sync.WaitGroup
+		crashed := make(chan struct{})
 		for i, p := range people {
 			bodies := make([]string, each)
 			for k := range bodies {
 				bodies[k] = fmt.Sprintf("%s, %s %d", p.name, name, k)
 			}
-			wg.Go(func() { post(i, bodies) })
+			wg.Go(func() {
+				if crash == nil {
+					post(i, bodies)
+					return
+				}
+				post(i, bodies[:each/2])
+				<-crashed
+				post(i, bodies[each/2:])
+			})
 		}
-		if during != nil {
-			during()
+		if crash != nil {
+			crash()
+			close(crashed)
 		}
 		wg.Wait()
 	}
@@ -160,7 +174,6 @@ func TestInstanceCrash(t *testing.T) {
 	for i, p := range people {
 		p.waitSeen(t, before, func() *node { return where(i) })
 	}
-	// The crash lands among the second round's posts.
 	var atKill int64
 	round("after", 4, func() {
 		doomed.kill()
