@@ -22,8 +22,12 @@ GENERATED := views static/css static/js
 TEST_STEPS := check-generated fmt-check vet test-go
 TEST_STEPS += e2e
 
+# The steps of `make check`, the quick loop: those of `make test` before the
+# e2e suite, with the Go tests run under -short (see test-go-short).
+CHECK_STEPS := check-generated fmt-check vet test-go-short
+
 .PHONY: help generate templ css css-watch templ-watch vendor check-generated \
-	fmt-check vet test-go e2e test bench run dev node_modules
+	fmt-check vet test-go test-go-short e2e test check bench run dev node_modules
 
 help: ## List the targets
 	@echo 'Usage: make TARGET'
@@ -106,16 +110,75 @@ fmt-check: ## Fail if .templ or Go files are not formatted
 vet: ## Run go vet
 	go vet ./...
 
-test-go: ## Run the Go tests with the race detector
-	go test -race -count=1 ./...
+# The Go tests run with the race detector and never from the cache, through
+# gotestsum (a tool line in go.mod): a line per package, the output of each
+# failed test, then a summary listing every skipped test with its reason,
+# and a DONE line with the counts. The recipe ends with one line saying
+# what was skipped and why, which jq reads from the run's JSON, and adds it
+# to the file HXCHAT_SKIPS_FILE names when `make test` sets it.
+# GO_TEST_PACKAGES narrows a run, e.g. `make test-go GO_TEST_PACKAGES=./hub/`.
+GO_TEST_FLAGS := -race -count=1
+GO_TEST_PACKAGES ?= ./...
+GOTESTSUM := go tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg
+
+# SKIPS_JQ turns a run's test2json events into "none" or "N tests, WHY",
+# WHY being each skipped test's last logged line (t.Skip's reason), counted
+# per reason when there are several.
+define SKIPS_JQ
+[ .[] | select(.Test != null) ]
+| group_by([.Package, .Test])
+| map(select(any(.[]; .Action == "skip"))
+	| [ .[] | select(.Action == "output") | .Output | select(test("^ +[^ ]+\\.go:[0-9]+: ")) ]
+	| (last // "no reason given") | sub("^ +[^ ]+\\.go:[0-9]+: "; "") | rtrimstr("\n"))
+| if length == 0 then "none"
+  else (group_by(.) | map({n: length, why: .[0]}) | sort_by(-.n)) as $$reasons
+	| "\(length) test\(if length > 1 then "s" else "" end), "
+	  + ($$reasons | map(if ($$reasons | length) > 1 then "\(.n) \(.why)" else .why end) | join("; "))
+  end
+endef
+export SKIPS_JQ
+
+# go-test runs the Go tests with the go test flags $(1) added.
+define go-test
+	@json=$$(mktemp); trap 'rm -f "$$json"' EXIT; status=0; \
+	$(GOTESTSUM) --jsonfile "$$json" -- $(GO_TEST_FLAGS) $(1) $(GO_TEST_PACKAGES) || status=$$?; \
+	if command -v jq >/dev/null; then skipped=$$(jq -rs "$$SKIPS_JQ" "$$json"); \
+	else skipped='see the summary above (install jq to have them on this line)'; fi; \
+	echo "skipped: $$skipped"; \
+	if [ -n "$${HXCHAT_SKIPS_FILE:-}" ]; then echo "Go: $$skipped" >> "$$HXCHAT_SKIPS_FILE"; fi; \
+	exit $$status
+endef
+
+test-go: ## Run the Go tests with the race detector; the last line says what was skipped and why
+	$(call go-test,)
+
+# -short leaves out the tests that start whole servers or clusters (they
+# check testing.Short()); `make test` runs them.
+test-go-short: ## Run the Go tests with the race detector and -short (no long integration tests)
+	$(call go-test,-short)
 
 # The Playwright suite in e2e/ builds and serves the real binary and drives
 # Debian's Chromium (/usr/bin/chromium); it downloads no browser.
 e2e: ## Run the end-to-end tests in a real browser (Playwright, e2e/)
 	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && npx --no-install playwright test
 
-test: node_modules ## Run every check CI runs: generated files, formatting, vet, Go tests, e2e
-	@for step in $(TEST_STEPS); do \
+# test runs TEST_STEPS and ends with one line saying what the Go tests and
+# the e2e suite skipped, and why: each of those steps adds its own line to
+# the file HXCHAT_SKIPS_FILE names.
+test: node_modules ## Run every check CI runs: generated files, formatting, vet, Go tests, e2e; says what was skipped
+	@skips=$$(mktemp); trap 'rm -f "$$skips"' EXIT; \
+	for step in $(TEST_STEPS); do \
+		echo "==> make $$step"; \
+		HXCHAT_SKIPS_FILE=$$skips $(MAKE) $$step || exit 1; \
+	done; \
+	if grep -qv ': none$$' "$$skips"; then \
+		echo "==> make test passed; skipped: $$(paste -sd '|' "$$skips" | sed 's/|/; /g')"; \
+	else \
+		echo "==> make test passed; skipped: nothing ($$(cut -d: -f1 "$$skips" | paste -sd ',' | sed 's/,/, /g'))"; \
+	fi
+
+check: node_modules ## Quick loop before a commit (under a minute warm): generated files, formatting, vet, Go tests with -short; no e2e
+	@for step in $(CHECK_STEPS); do \
 		echo "==> make $$step"; \
 		$(MAKE) $$step || exit 1; \
 	done

@@ -19,6 +19,15 @@ import (
 // spread over them. What they check is what one instance promises: every
 // page shows every message of its room once, in Seq order.
 
+// long leaves a test that starts several instances out of a -short run
+// (make check); make test runs it.
+func long(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts several instances: -short leaves it out")
+	}
+}
+
 // spread opens a page on nodes[i % len(nodes)] for each of count people
 // and connects its socket there.
 func spread(t *testing.T, nodes []*node, room string, count int) ([]*person, []*node) {
@@ -53,6 +62,7 @@ func checkStored(t *testing.T, db, room string, want int64) {
 // once: every page must show every message once, in Seq order, whichever
 // instance it came through.
 func TestSeveralInstances(t *testing.T) {
+	long(t)
 	for _, instances := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d instances", instances), func(t *testing.T) {
 			redisURL := redistest.URL(t)
@@ -101,6 +111,7 @@ func TestSeveralInstances(t *testing.T) {
 // a person would: every page must still show every message once, in
 // order, and nothing may be stored twice.
 func TestInstanceCrash(t *testing.T) {
+	long(t)
 	redisURL := redistest.URL(t)
 	db, prefix := pgtest.Schema(t), redistest.Prefix(t)
 	args := nodeArgs(db, redisURL, prefix)
@@ -205,6 +216,7 @@ func TestInstanceCrash(t *testing.T) {
 // and /readyz says the broker is down; once it is back every page catches
 // up on what it missed from the other instance.
 func TestRedisOutage(t *testing.T) {
+	long(t)
 	srv := redistest.StartServer(t)
 	db, prefix := pgtest.Schema(t), redistest.Prefix(t)
 	a := startNode(t, "a", nodeArgs(db, srv.URL(), prefix))
@@ -270,6 +282,7 @@ func TestRedisOutage(t *testing.T) {
 // still reach that instance's people; and the same form, sent again once
 // the database is back, posts once.
 func TestDatabaseOutage(t *testing.T) {
+	long(t)
 	redisURL := redistest.URL(t)
 	db, prefix := pgtest.Schema(t), redistest.Prefix(t)
 	proxy, viaProxy := pgtest.NewProxy(t, db)
