@@ -28,9 +28,10 @@ const semantic = {
 
 /** @type {import('tailwindcss').Config} */
 module.exports = {
-  // Light and dark follow the operating system (prefers-color-scheme).
-  // `dark:` variants in the views use the same rule; there is no page toggle.
-  darkMode: 'media',
+  // Light and dark follow the operating system (prefers-color-scheme), or an
+  // element's data-scheme="light"/"dark" attribute: the `dark:` variant is
+  // defined in static/css/input.css, and the plugin below sets the colour
+  // variables by the same rule.
 
   theme: {
     // `extend` adds to Tailwind's defaults instead of replacing them, so the
@@ -89,7 +90,9 @@ module.exports = {
 
   plugins: [
     // Writes the semantic colours as CSS variables: light on :root, dark
-    // inside a prefers-color-scheme media query. Nothing to edit here.
+    // inside a prefers-color-scheme media query, and either one on an
+    // element with data-scheme="light" or "dark" (after the media query, so
+    // that the attribute wins). Nothing to edit here.
     plugin(({ addBase }) => {
       const vars = (scheme) =>
         Object.fromEntries(
@@ -98,6 +101,8 @@ module.exports = {
       addBase({
         ':root': vars('light'),
         '@media (prefers-color-scheme: dark)': { ':root': vars('dark') },
+        '[data-scheme="light"]': { ...vars('light'), 'color-scheme': 'light' },
+        '[data-scheme="dark"]': { ...vars('dark'), 'color-scheme': 'dark' },
       });
     }),
   ],

@@ -122,6 +122,11 @@ func (h *Handler) Register(e *echo.Echo) {
 	}
 	h.serveStatic(e, static.FS)
 
+	if h.cfg.Dev {
+		e.GET("/dev/gallery", h.gallery)
+		e.GET("/dev/gallery/:name", h.gallerySample)
+	}
+
 	app := e.Group("",
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",

@@ -49,6 +49,8 @@ type options struct {
 	limits chat.Limits
 	// origins are the handlers' AllowedOrigins.
 	origins []string
+	// dev serves the component gallery.
+	dev bool
 }
 
 // stack is the whole application on a temporary SQLite file, served by
@@ -96,6 +98,7 @@ func MustStart(t *testing.T, opt options) *stack {
 		AllowedOrigins: opt.origins,
 		Token:          func() string { return "tok" + strconv.FormatInt(tokens.Add(1), 10) },
 		Ready:          []handlers.Check{{Name: "store", Ping: store.Ping}, {Name: "broker", Ping: broker.Ping}},
+		Dev:            opt.dev,
 	})
 	if err != nil {
 		t.Fatalf("handlers.New: %v", err)

@@ -19,6 +19,9 @@ type Layout struct {
 	Me chat.User
 	// CSRF is the token every form POST must carry.
 	CSRF string
+	// Scheme forces "light" or "dark" colours on the page; empty follows
+	// the operating system.
+	Scheme string
 }
 
 // NameForm is the form that changes the viewer's display name.
@@ -78,6 +81,13 @@ type RoomPage struct {
 	Send SendForm
 	// NameForm is the display-name form.
 	NameForm NameForm
+}
+
+// GalleryPage is the component gallery: every sample, in both schemes.
+type GalleryPage struct {
+	Layout
+	// Samples are what the gallery shows, in order.
+	Samples []Sample
 }
 
 // ErrorPage is shown for a failed request.

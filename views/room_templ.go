@@ -616,7 +616,17 @@ func SendFormView(f SendForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</label><input id=\"message-body\" name=\"body\" type=\"text\" autofocus autocomplete=\"off\" placeholder=\"Write a message\" enterkeyhint=\"send\" class=\"field min-h-11 flex-1\"> <button type=\"submit\" class=\"btn-primary\">Send</button></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</label><input id=\"message-body\" name=\"body\" type=\"text\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if !inert(ctx) {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, " autofocus")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, " autocomplete=\"off\" placeholder=\"Write a message\" enterkeyhint=\"send\" class=\"field min-h-11 flex-1\"> <button type=\"submit\" class=\"btn-primary\">Send</button></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
