@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -31,10 +32,22 @@ type config struct {
 	// Secret signs identity cookies; empty means a key generated on the
 	// first start and kept in the database.
 	Secret string
-	// MsgRate and MsgBurst limit how fast one connection may send (per
-	// second, and at once).
+	// MsgRate and MsgBurst limit how fast one person may send, over all
+	// their connections (per second, and at once).
 	MsgRate  float64
 	MsgBurst int
+	// MaxConns is how many live connections one person (in open mode, one
+	// client address) may hold at once.
+	MaxConns int
+	// NewPeopleRate is how many new anonymous identities one client
+	// address may be given in an hour.
+	NewPeopleRate int
+	// TrustedProxies are the networks (CIDR) of load balancers whose
+	// X-Forwarded-For names the client; empty: the connection's own
+	// address is the client's.
+	TrustedProxies []string
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr string
 	// StaticDir serves /static from a directory instead of the embedded
 	// files, for working on the CSS.
 	StaticDir string
@@ -77,7 +90,7 @@ var options = []option{
 		c.Secret = v
 		return nil
 	}},
-	{"msg-rate", "HXCHAT_MSG_RATE", "5", "messages per second one connection may send", func(c *config, v string) error {
+	{"msg-rate", "HXCHAT_MSG_RATE", "5", "messages per second one person may send", func(c *config, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
 			return fmt.Errorf("want a positive number, got %q", v)
@@ -85,14 +98,23 @@ var options = []option{
 		c.MsgRate = f
 		return nil
 	}},
-	{"msg-burst", "HXCHAT_MSG_BURST", "10", "messages one connection may send at once", func(c *config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("want a positive whole number, got %q", v)
+	{"msg-burst", "HXCHAT_MSG_BURST", "10", "messages one person may send at once", positive(func(c *config, n int) { c.MsgBurst = n })},
+	{"max-conns", "HXCHAT_MAX_CONNS", "20", "live connections one person (in open mode, one client address) may hold", positive(func(c *config, n int) { c.MaxConns = n })},
+	{"new-people-rate", "HXCHAT_NEW_PEOPLE_RATE", "60", "new anonymous identities one client address may be given an hour", positive(func(c *config, n int) { c.NewPeopleRate = n })},
+	{"trusted-proxies", "HXCHAT_TRUSTED_PROXIES", "", "comma-separated networks (CIDR) of load balancers whose X-Forwarded-For names the client", func(c *config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if _, err := netip.ParsePrefix(p); err != nil {
+				return fmt.Errorf("want networks such as 10.0.0.0/8, got %q", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
-		c.MsgBurst = n
 		return nil
 	}},
+	{"metrics-addr", "HXCHAT_METRICS_ADDR", "", "address for /metrics (empty: on -addr, answering loopback requests only)", func(c *config, v string) error { c.MetricsAddr = v; return nil }},
 	{"static-dir", "HXCHAT_STATIC_DIR", "", "serve /static from this directory instead of the built-in files (for designers)", func(c *config, v string) error { c.StaticDir = v; return nil }},
 	{"debug-addr", "HXCHAT_DEBUG_ADDR", "", "address for the Go profiler at /debug/pprof/ (empty: off; keep it on loopback)", func(c *config, v string) error { c.DebugAddr = v; return nil }},
 	{"dev", "HXCHAT_DEV", "false", "serve the component gallery at /dev/gallery, for working on the views (never in production)", func(c *config, v string) error {
@@ -139,6 +161,18 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return c, nil
+}
+
+// positive is the setter of a whole-number option that must be above 0.
+func positive(set func(c *config, n int)) func(c *config, v string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive whole number, got %q", v)
+		}
+		set(c, n)
+		return nil
+	}
 }
 
 // randomKey makes a new 32-byte signing key.

@@ -99,7 +99,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		return err
 	}
 	defer stopBroker()
-	svc := chat.NewService(log, store, broker, nil, chat.Limits{Rate: cfg.MsgRate, Burst: cfg.MsgBurst})
+	svc := chat.NewService(log, store, broker, nil, chat.Limits{
+		Rate: cfg.MsgRate, Burst: cfg.MsgBurst, Connections: cfg.MaxConns, NewPeoplePerHour: cfg.NewPeopleRate,
+	})
 	if err := svc.EnsureRooms(ctx, starterRooms...); err != nil {
 		return fmt.Errorf("starter rooms: %w", err)
 	}
@@ -111,9 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 			{Name: "store", Ping: store.Ping},
 			{Name: "broker", Ping: broker.Ping},
 		},
-		Metrics:   newMetrics(h),
-		StaticDir: cfg.StaticDir,
-		Dev:       cfg.Dev,
+		StaticDir:      cfg.StaticDir,
+		Dev:            cfg.Dev,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -125,14 +127,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	if cfg.DebugAddr != "" {
 		go serveDebug(ctx, log, cfg.DebugAddr)
 	}
+	metrics := newMetrics(h, svc)
+	if cfg.MetricsAddr != "" {
+		go serveMetrics(ctx, log, cfg.MetricsAddr, metrics)
+	} else {
+		web.ServeMetrics(e, metrics)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           e,
+		Handler: e,
+		// A request has 10 s to send its headers and 30 s in all (bodies are
+		// at most handlers.MaxBody): a client that trickles a request cannot
+		// hold a connection for longer. A websocket's upgrade clears the
+		// deadline, and its own pings decide when it is dead.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	log.Info("hxchat listening", "addr", ln.Addr().String(), "db", redact(cfg.DB), "redis", redact(cfg.Redis))
@@ -239,13 +252,26 @@ func serveDebug(ctx context.Context, log *slog.Logger, addr string) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveAside(ctx, log, "profiler", addr, mux)
+}
+
+// serveMetrics serves /metrics on addr until ctx ends.
+func serveMetrics(ctx context.Context, log *slog.Logger, addr string, metrics http.Handler) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	serveAside(ctx, log, "metrics", addr, mux)
+}
+
+// serveAside serves an operator's handler on an address of its own until
+// ctx ends.
+func serveAside(ctx context.Context, log *slog.Logger, what, addr string, h http.Handler) {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	log.Info("profiler listening", "addr", addr)
+	log.Info(what+" listening", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("profiler", "err", err)
+		log.Error(what, "err", err)
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hxchat/chat"
 	"hxchat/hub"
 )
 
-// newMetrics returns the /metrics handler: the hub's counters and the Go
-// runtime's, in a registry of their own.
-func newMetrics(h *hub.Hub) http.Handler {
+// newMetrics returns the /metrics handler: the hub's counters, the
+// service's refusals and the Go runtime's, in a registry of their own.
+func newMetrics(h *hub.Hub, svc *chat.Service) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -28,5 +29,12 @@ func newMetrics(h *hub.Hub) http.Handler {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hxchat_evictions_total", Help: "Slow consumers disconnected."},
 			func() float64 { return float64(h.Stats().Evictions) }),
 	)
+	for name := range svc.Refused() {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "hxchat_limited_total",
+			Help:        "Actions refused by a limit (sends, rooms, renames, new people, connections).",
+			ConstLabels: prometheus.Labels{"limit": name},
+		}, func() float64 { return float64(svc.Refused()[name]) }))
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

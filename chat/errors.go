@@ -64,6 +64,15 @@ const (
 	WrongOrigin Reason = "wrong_origin"
 	// TooFast: over the sending rate (TooMany).
 	TooFast Reason = "too_fast"
+	// TooManyRooms: Limit rooms created in the last hour (TooMany).
+	TooManyRooms Reason = "too_many_rooms"
+	// TooManyRenames: Limit name changes in the last minute (TooMany).
+	TooManyRenames Reason = "too_many_renames"
+	// TooManyPeople: Limit new identities given to one client address in
+	// the last hour (TooMany).
+	TooManyPeople Reason = "too_many_people"
+	// TooManyConnections: Limit live connections held already (TooMany).
+	TooManyConnections Reason = "too_many_connections"
 	// Restarting: the server is shutting down (Unavailable).
 	Restarting Reason = "restarting"
 	// Busy: the database is too busy right now (Unavailable).
@@ -73,6 +82,10 @@ const (
 	// NotStored: a message could not be stored, and sending it again is
 	// safe (Unavailable).
 	NotStored Reason = "not_stored"
+	// StoreFull: the database's disk is full, so nothing new can be
+	// stored until space is freed; sending again later is safe
+	// (Unavailable).
+	StoreFull Reason = "store_full"
 )
 
 // codes maps every Reason to its Code.
@@ -82,8 +95,10 @@ var codes = map[Reason]Code{
 	Taken: Conflict, Clash: Conflict,
 	NoRoom: NotFound, NoMember: NotFound,
 	CrossSite: Forbidden, WrongOrigin: Forbidden,
-	TooFast:    TooMany,
+	TooFast: TooMany, TooManyRooms: TooMany, TooManyRenames: TooMany,
+	TooManyPeople: TooMany, TooManyConnections: TooMany,
 	Restarting: Unavailable, Busy: Unavailable, Unreachable: Unavailable, NotStored: Unavailable,
+	StoreFull: Unavailable,
 }
 
 // Reasons returns every Reason, in no particular order.

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -24,15 +27,52 @@ const (
 	MaxToken = 64
 )
 
-// Limits configures the per-connection send rate. The zero value means
-// the defaults below.
+// Limits caps what one person (or, where people are anonymous, one
+// client address) may do or hold. The zero value of a field means its
+// default.
 type Limits struct {
-	// Rate is the sustained number of messages a connection may send per
-	// second (default 5).
+	// Rate is the sustained number of messages a person may send per
+	// second, over all their connections (default 5).
 	Rate float64
-	// Burst is how many messages a connection may send at once before the
+	// Burst is how many messages a person may send at once before the
 	// rate applies (default 10).
 	Burst int
+	// RoomsPerHour is how many rooms a person may create in an hour, all at
+	// once if they like (default 10).
+	RoomsPerHour int
+	// RenamesPerMinute is how many times a person may change their
+	// display name in a minute (default 6).
+	RenamesPerMinute int
+	// NewPeoplePerHour is how many new anonymous identities one client
+	// address may be given in an hour (default 60), so that requests
+	// without a cookie cannot fill the store with people.
+	NewPeoplePerHour int
+	// Connections is how many live connections a person may hold at once
+	// (default 20).
+	Connections int
+}
+
+// withDefaults fills the zero fields of l.
+func (l Limits) withDefaults() Limits {
+	if l.Rate <= 0 {
+		l.Rate = 5
+	}
+	if l.Burst <= 0 {
+		l.Burst = 10
+	}
+	if l.RoomsPerHour <= 0 {
+		l.RoomsPerHour = 10
+	}
+	if l.RenamesPerMinute <= 0 {
+		l.RenamesPerMinute = 6
+	}
+	if l.NewPeoplePerHour <= 0 {
+		l.NewPeoplePerHour = 60
+	}
+	if l.Connections <= 0 {
+		l.Connections = 20
+	}
+	return l
 }
 
 // Service is the one place where rooms, members and messages change: it
@@ -44,6 +84,12 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	limits Limits
+	// sends, rooms, renames and newPeople are the rate limits of Limits,
+	// each per key; conns holds the connections per key.
+	sends, rooms, renames, newPeople *Keyed
+	conns                            *Slots
+	// refused counts refusals per limit, for /metrics.
+	refused [limitKinds]atomic.Int64
 }
 
 // NewService returns a Service storing in store and publishing to broker.
@@ -52,13 +98,77 @@ func NewService(log *slog.Logger, store Store, broker Broker, now func() time.Ti
 	if now == nil {
 		now = time.Now
 	}
-	if limits.Rate <= 0 {
-		limits.Rate = 5
+	l := limits.withDefaults()
+	return &Service{
+		store: store, broker: broker, log: log, now: now, limits: l,
+		sends:     NewKeyed(rate.Limit(l.Rate), l.Burst, now),
+		rooms:     NewKeyed(rate.Every(time.Hour/time.Duration(l.RoomsPerHour)), l.RoomsPerHour, now),
+		renames:   NewKeyed(rate.Every(time.Minute/time.Duration(l.RenamesPerMinute)), l.RenamesPerMinute, now),
+		newPeople: NewKeyed(rate.Every(time.Hour/time.Duration(l.NewPeoplePerHour)), l.NewPeoplePerHour, now),
+		conns:     NewSlots(l.Connections),
 	}
-	if limits.Burst <= 0 {
-		limits.Burst = 10
+}
+
+// Limit names one of the limits of Limits.
+type Limit int
+
+// The limits, as Refused counts them.
+const (
+	LimitSends Limit = iota
+	LimitRooms
+	LimitRenames
+	LimitNewPeople
+	LimitConnections
+	limitKinds
+)
+
+// String is the limit's name in logs and metrics.
+func (l Limit) String() string {
+	return [...]string{"sends", "rooms", "renames", "new_people", "connections"}[l]
+}
+
+// Refused returns how many times each limit refused, by name.
+func (s *Service) Refused() map[string]int64 {
+	m := make(map[string]int64, limitKinds)
+	for l := range limitKinds {
+		m[l.String()] = s.refused[l].Load()
 	}
-	return &Service{store: store, broker: broker, log: log, now: now, limits: limits}
+	return m
+}
+
+// check asks k whether key may act, and turns a refusal into err, counted,
+// and logged once per streak of refusals.
+func (s *Service) check(l Limit, k *Keyed, key string, err *Error) error {
+	ok, first := k.Allow(key)
+	if ok {
+		return nil
+	}
+	s.refused[l].Add(1)
+	if first {
+		s.log.Warn("limit reached", "limit", l.String(), "key", key)
+	}
+	return err
+}
+
+// PersonKey is the key a person's limits are kept under.
+func PersonKey(u User) string { return "person:" + strconv.FormatInt(u.ID, 10) }
+
+// AllowNewPerson reports, for a client address without an identity yet,
+// whether it may be given one (NewPeoplePerHour).
+func (s *Service) AllowNewPerson(addr string) error {
+	return s.check(LimitNewPeople, s.newPeople, "addr:"+addr, &Error{Reason: TooManyPeople, Limit: s.limits.NewPeoplePerHour})
+}
+
+// Connect takes one of key's live connections (Connections); release
+// gives it back when the connection ends.
+func (s *Service) Connect(key string) (release func(), err error) {
+	if !s.conns.Take(key) {
+		s.refused[LimitConnections].Add(1)
+		s.log.Warn("limit reached", "limit", LimitConnections.String(), "key", key)
+		return nil, &Error{Reason: TooManyConnections, Limit: s.limits.Connections}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.conns.Release(key) }) }, nil
 }
 
 // Rooms returns every room.
@@ -67,11 +177,17 @@ func (s *Service) Rooms(ctx context.Context) ([]Room, error) { return s.store.Ro
 // Room returns one room, or an error with code NotFound.
 func (s *Service) Room(ctx context.Context, id int64) (Room, error) { return s.store.Room(ctx, id) }
 
-// CreateRoom validates name and creates a room with it.
-func (s *Service) CreateRoom(ctx context.Context, name string) (Room, error) {
+// CreateRoom validates name and creates a room with it for key, within
+// the RoomsPerHour of key; an empty key (the starter rooms) has no limit.
+func (s *Service) CreateRoom(ctx context.Context, key, name string) (Room, error) {
 	name, err := cleanName(name, FieldRoomName, MaxRoomName)
 	if err != nil {
 		return Room{}, err
+	}
+	if key != "" {
+		if err := s.check(LimitRooms, s.rooms, key, &Error{Reason: TooManyRooms, Limit: s.limits.RoomsPerHour}); err != nil {
+			return Room{}, err
+		}
 	}
 	return s.store.CreateRoom(ctx, name, s.now().UTC())
 }
@@ -84,7 +200,7 @@ func (s *Service) EnsureRooms(ctx context.Context, names ...string) error {
 		return err
 	}
 	for _, n := range names {
-		if _, err := s.CreateRoom(ctx, n); err != nil && ErrorCode(err) != Conflict {
+		if _, err := s.CreateRoom(ctx, "", n); err != nil && ErrorCode(err) != Conflict {
 			return err
 		}
 	}
@@ -94,10 +210,14 @@ func (s *Service) EnsureRooms(ctx context.Context, names ...string) error {
 // NewUser creates a member with an automatic display name.
 func (s *Service) NewUser(ctx context.Context) (User, error) { return s.store.CreateUser(ctx) }
 
-// Rename validates name and makes it u's display name.
+// Rename validates name and makes it u's display name, within u's
+// RenamesPerMinute.
 func (s *Service) Rename(ctx context.Context, u User, name string) (User, error) {
 	name, err := cleanName(name, FieldDisplayName, MaxDisplayName)
 	if err != nil {
+		return u, err
+	}
+	if err := s.check(LimitRenames, s.renames, PersonKey(u), &Error{Reason: TooManyRenames, Limit: s.limits.RenamesPerMinute}); err != nil {
 		return u, err
 	}
 	return s.store.RenameUser(ctx, u.ID, name)
@@ -119,11 +239,6 @@ func (s *Service) LastSeq(ctx context.Context, room int64) (int64, error) {
 	return s.store.LastSeq(ctx, room)
 }
 
-// NewLimiter returns a limiter for one connection's sends.
-func (s *Service) NewLimiter() *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(s.limits.Rate), s.limits.Burst)
-}
-
 // Post is a message someone asks to send.
 type Post struct {
 	// Room is where the message goes.
@@ -134,8 +249,6 @@ type Post struct {
 	Body string
 	// Token is the form token, unique per form the server rendered.
 	Token string
-	// Limiter is the sending connection's rate limiter; nil means none.
-	Limiter *rate.Limiter
 }
 
 // Post validates p, stores it and publishes it. A post with a token the
@@ -154,8 +267,8 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 	if !validToken(p.Token) {
 		return Message{}, false, Fail(Expired)
 	}
-	if p.Limiter != nil && !p.Limiter.Allow() {
-		return Message{}, false, Fail(TooFast)
+	if err := s.check(LimitSends, s.sends, PersonKey(p.Author), Fail(TooFast)); err != nil {
+		return Message{}, false, err
 	}
 	m, duplicate, err = s.store.AddMessage(ctx, Message{
 		Room:      p.Room,

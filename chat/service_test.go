@@ -4,13 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"hxchat/chat"
 	"hxchat/store/sqlite"
@@ -51,7 +51,7 @@ func MustService(t *testing.T) (*chat.Service, chat.Room, chat.User, *recorder) 
 	t.Cleanup(func() { st.Close() })
 	rec := &recorder{}
 	svc := chat.NewService(slog.New(slog.NewTextHandler(io.Discard, nil)), st, broker{rec}, func() time.Time { return now }, chat.Limits{})
-	room, err := svc.CreateRoom(t.Context(), "General")
+	room, err := svc.CreateRoom(t.Context(), "", "General")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,16 +131,98 @@ func TestPostResendAndSecondText(t *testing.T) {
 	}
 }
 
-func TestPostRateLimited(t *testing.T) {
+func TestPostRateLimitedPerPerson(t *testing.T) {
+	// The clock stands still, so only the burst (10 by default) passes.
 	svc, room, u, _ := MustService(t)
-	lim := rate.NewLimiter(rate.Every(time.Hour), 2)
-	var codes []chat.Code
-	for i := range 3 {
-		_, _, err := svc.Post(t.Context(), chat.Post{Room: room.ID, Author: u, Body: "hi", Token: "t" + string(rune('a'+i)), Limiter: lim})
-		codes = append(codes, chat.ErrorCode(err))
+	other, err := svc.NewUser(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if want := []chat.Code{"", "", chat.TooMany}; !slices.Equal(codes, want) {
-		t.Errorf("codes %q, want %q", codes, want)
+	post := func(by chat.User, i int) error {
+		_, _, err := svc.Post(t.Context(), chat.Post{Room: room.ID, Author: by, Body: "hi", Token: "t" + strconv.Itoa(i)})
+		return err
+	}
+	for i := range 10 {
+		if err := post(u, i); err != nil {
+			t.Fatalf("post %d of the burst: %v", i, err)
+		}
+	}
+	if err := post(u, 10); !sameError(err, &chat.Error{Reason: chat.TooFast}) {
+		t.Errorf("post 11: got %v, want too fast: the limit is the person's, whatever connection sends", err)
+	}
+	if err := post(other, 11); err != nil {
+		t.Errorf("another person's post: got %v, want it stored", err)
+	}
+	if got := svc.Refused()["sends"]; got != 1 {
+		t.Errorf("refused sends: got %d, want 1", got)
+	}
+}
+
+func TestRoomsAndRenamesRateLimited(t *testing.T) {
+	svc, _, u, _ := MustService(t)
+	for i := range 10 {
+		if _, err := svc.CreateRoom(t.Context(), "addr:192.0.2.1", "Room "+strconv.Itoa(i)); err != nil {
+			t.Fatalf("room %d: %v", i, err)
+		}
+	}
+	_, err := svc.CreateRoom(t.Context(), "addr:192.0.2.1", "One too many")
+	if !sameError(err, &chat.Error{Reason: chat.TooManyRooms, Limit: 10}) {
+		t.Errorf("room 11 within the hour: got %v, want too many rooms", err)
+	}
+	if _, err := svc.CreateRoom(t.Context(), "addr:192.0.2.2", "From elsewhere"); err != nil {
+		t.Errorf("a room from another address: %v", err)
+	}
+	for i := range 6 {
+		if _, err := svc.Rename(t.Context(), u, "Name "+strconv.Itoa(i)); err != nil {
+			t.Fatalf("rename %d: %v", i, err)
+		}
+	}
+	if _, err := svc.Rename(t.Context(), u, "Seventh"); !sameError(err, &chat.Error{Reason: chat.TooManyRenames, Limit: 6}) {
+		t.Errorf("rename 7 within the minute: got %v, want too many renames", err)
+	}
+	if got, want := svc.Refused(), map[string]int64{"sends": 0, "rooms": 1, "renames": 1, "new_people": 0, "connections": 0}; !maps.Equal(got, want) {
+		t.Errorf("refused: got %v, want %v", got, want)
+	}
+}
+
+func TestConnectionsCapped(t *testing.T) {
+	svc, _, _, _ := MustService(t)
+	var releases []func()
+	for i := range 20 {
+		release, err := svc.Connect("person:1")
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		releases = append(releases, release)
+	}
+	if _, err := svc.Connect("person:1"); !sameError(err, &chat.Error{Reason: chat.TooManyConnections, Limit: 20}) {
+		t.Fatalf("connection 21: got %v, want too many connections", err)
+	}
+	if _, err := svc.Connect("person:2"); err != nil {
+		t.Errorf("another person's first connection: %v", err)
+	}
+	releases[0]()
+	releases[0]() // a second release of the same slot gives back nothing more
+	if _, err := svc.Connect("person:1"); err != nil {
+		t.Errorf("a connection after one closed: %v", err)
+	}
+	if _, err := svc.Connect("person:1"); err == nil {
+		t.Errorf("a second connection after one closed: got none, want too many connections")
+	}
+}
+
+func TestNewPeopleRateLimitedPerAddress(t *testing.T) {
+	svc, _, _, _ := MustService(t)
+	for i := range 60 {
+		if err := svc.AllowNewPerson("192.0.2.1"); err != nil {
+			t.Fatalf("new person %d: %v", i, err)
+		}
+	}
+	if err := svc.AllowNewPerson("192.0.2.1"); !sameError(err, &chat.Error{Reason: chat.TooManyPeople, Limit: 60}) {
+		t.Errorf("new person 61 within the hour: got %v, want too many people", err)
+	}
+	if err := svc.AllowNewPerson("192.0.2.2"); err != nil {
+		t.Errorf("a new person from another address: %v", err)
 	}
 }
 
@@ -175,7 +257,7 @@ func TestNames(t *testing.T) {
 	}
 	t.Run("duplicate room name", func(t *testing.T) {
 		svc, _, _, _ := MustService(t)
-		if _, err := svc.CreateRoom(t.Context(), "general"); chat.ErrorCode(err) != chat.Conflict {
+		if _, err := svc.CreateRoom(t.Context(), "", "general"); chat.ErrorCode(err) != chat.Conflict {
 			t.Errorf("got %v, want a conflict with General", err)
 		}
 	})

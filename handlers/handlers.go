@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -37,8 +39,6 @@ type Config struct {
 	// Ready are the dependencies /readyz checks, in the order it lists
 	// them.
 	Ready []Check
-	// Metrics serves /metrics; nil leaves the route out.
-	Metrics http.Handler
 	// StaticDir, when set, serves /static from this directory instead of
 	// the embedded files, so that rebuilt CSS shows without a restart.
 	StaticDir string
@@ -47,7 +47,16 @@ type Config struct {
 	// Dev serves the component gallery at /dev/gallery; off, that
 	// address is a 404 like any other unknown page.
 	Dev bool
+	// TrustedProxies are the networks (CIDR) of load balancers whose
+	// X-Forwarded-For names the client. Without them a request's client
+	// is the address it came from.
+	TrustedProxies []string
 }
+
+// MaxBody is the largest request body read: a form holds at most a room
+// or display name, far below it. A bigger body is refused (413) before
+// anything parses it.
+const MaxBody = "64K"
 
 // Check is one dependency that /readyz reports on.
 type Check struct {
@@ -90,6 +99,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // e.
 func (h *Handler) Register(e *echo.Echo) {
 	e.HTTPErrorHandler = h.handleError
+	e.IPExtractor = clientAddress(h.cfg.TrustedProxies)
 	e.Use(
 		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 			LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogError: true,
@@ -113,13 +123,11 @@ func (h *Handler) Register(e *echo.Echo) {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
+		middleware.BodyLimit(MaxBody),
 	)
 
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	if h.cfg.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(h.cfg.Metrics))
-	}
 	h.serveStatic(e, static.FS)
 
 	if h.cfg.Dev {
@@ -128,6 +136,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	}
 
 	app := e.Group("",
+		tokenNotInAddress,
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
 			CookieName:     "hxchat_csrf",
@@ -137,15 +146,61 @@ func (h *Handler) Register(e *echo.Echo) {
 			// A missing token is as forbidden as a wrong one.
 			ErrorHandler: func(error, echo.Context) error { return chat.Fail(chat.CrossSite) },
 		}),
-		h.identify,
 	)
+	// identify is on each route rather than the group, so that an address
+	// with no page (which the group answers too) gives nobody an identity.
 	app.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/chat/rooms") })
-	app.GET("/chat/rooms", h.rooms)
-	app.POST("/chat/rooms", h.createRoom)
-	app.GET("/chat/rooms/:id", h.room)
-	app.GET("/chat/rooms/:id/messages", h.older)
-	app.POST("/me/name", h.rename)
-	app.GET("/ws/chat", h.socket)
+	app.GET("/chat/rooms", h.rooms, h.identify)
+	app.POST("/chat/rooms", h.createRoom, h.identify)
+	app.GET("/chat/rooms/:id", h.room, h.identify)
+	app.GET("/chat/rooms/:id/messages", h.older, h.identify)
+	app.POST("/me/name", h.rename, h.identify)
+	app.GET("/ws/chat", h.socket, h.identify)
+}
+
+// ServeMetrics serves metrics at /metrics on e, to requests from this
+// machine only that no proxy forwarded: behind a load balancer on the same
+// host every request comes from loopback, but carries its client in a
+// forwarding header.
+func (h *Handler) ServeMetrics(e *echo.Echo, metrics http.Handler) {
+	e.GET("/metrics", func(c echo.Context) error {
+		r := c.Request()
+		addr, err := netip.ParseAddrPort(r.RemoteAddr)
+		forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != ""
+		if err != nil || !addr.Addr().IsLoopback() || forwarded {
+			return echo.ErrNotFound
+		}
+		metrics.ServeHTTP(c.Response(), r)
+		return nil
+	})
+}
+
+// clientAddress is how a request's client address is found: the address
+// the request came from or, when that is one of the trusted proxies, the
+// nearest untrusted address in its X-Forwarded-For.
+func clientAddress(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// tokenNotInAddress refuses a request that carries the anti-forgery token
+// in its address, where logs, histories and Referer headers would keep
+// it: the token belongs in the form's body.
+func tokenNotInAddress(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.QueryParams().Has("_csrf") {
+			return chat.Fail(chat.CrossSite)
+		}
+		return next(c)
+	}
 }
 
 // render writes component with status, rendering into a buffer first so

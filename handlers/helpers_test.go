@@ -41,7 +41,7 @@ var now = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
 // generous are limits no test reaches unless it means to.
-var generous = chat.Limits{Rate: 1000, Burst: 1000}
+var generous = chat.Limits{Rate: 1000, Burst: 1000, Connections: 1000, NewPeoplePerHour: 100000, RoomsPerHour: 1000, RenamesPerMinute: 1000}
 
 // options changes what MustStart builds.
 type options struct {
@@ -128,7 +128,7 @@ func MustStart(t *testing.T, opt options) *stack {
 // MustCreateRoom creates a room through the service.
 func MustCreateRoom(t *testing.T, svc *chat.Service, name string) chat.Room {
 	t.Helper()
-	r, err := svc.CreateRoom(t.Context(), name)
+	r, err := svc.CreateRoom(t.Context(), "", name)
 	if err != nil {
 		t.Fatalf("CreateRoom(%q): %v", name, err)
 	}

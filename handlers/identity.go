@@ -80,6 +80,9 @@ func (h *Handler) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, ok := h.cookies.read(c.Request())
 		if !ok {
+			if err := h.svc.AllowNewPerson(c.RealIP()); err != nil {
+				return err
+			}
 			var err error
 			if u, err = h.svc.NewUser(c.Request().Context()); err != nil {
 				return err

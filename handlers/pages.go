@@ -40,14 +40,14 @@ func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm, n
 // with its error and what was typed.
 func (h *Handler) createRoom(c echo.Context) error {
 	name := c.FormValue("name")
-	r, err := h.svc.CreateRoom(c.Request().Context(), name)
-	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict {
+	r, err := h.svc.CreateRoom(c.Request().Context(), clientKey(c), name)
+	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict || code == chat.TooMany {
 		form := views.RoomForm{Name: name, Err: err}
 		if isHTMX(c) {
 			form.CSRF = h.layout(c, "").CSRF
-			return render(c, http.StatusUnprocessableEntity, views.RoomFormView(form))
+			return render(c, formStatus(err), views.RoomFormView(form))
 		}
-		return h.renderRooms(c, http.StatusUnprocessableEntity, form, views.NameForm{})
+		return h.renderRooms(c, formStatus(err), form, views.NameForm{})
 	} else if err != nil {
 		return err
 	}
@@ -109,12 +109,12 @@ func (h *Handler) rename(c echo.Context) error {
 	name := c.FormValue("name")
 	u, err := h.svc.Rename(c.Request().Context(), user(c), name)
 	csrf := h.layout(c, "").CSRF
-	if chat.ErrorCode(err) == chat.Invalid {
+	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.TooMany {
 		form := views.NameForm{CSRF: csrf, Name: name, Err: err}
 		if !isHTMX(c) {
-			return h.renderRooms(c, http.StatusUnprocessableEntity, views.RoomForm{}, form)
+			return h.renderRooms(c, formStatus(err), views.RoomForm{}, form)
 		}
-		return render(c, http.StatusUnprocessableEntity, views.NameFormView(form))
+		return render(c, formStatus(err), views.NameFormView(form))
 	} else if err != nil {
 		return err
 	}
@@ -128,6 +128,19 @@ func (h *Handler) rename(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.Renamed(views.NameForm{CSRF: csrf, Name: u.Name, Saved: true}, u))
 }
+
+// formStatus is the status of a form sent back with its error: 429 for
+// a limit, 422 for a value refused.
+func formStatus(err error) int {
+	if chat.ErrorCode(err) == chat.TooMany {
+		return http.StatusTooManyRequests
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// clientKey is the key the limits of an anonymous person are kept under:
+// their client address, since a new cookie makes a new person.
+func clientKey(c echo.Context) string { return "addr:" + c.RealIP() }
 
 // redirect sends the browser to url: with HX-Redirect for htmx, 303 for
 // a plain form.

@@ -21,14 +21,6 @@ import (
 // postTimeout bounds storing one message.
 const postTimeout = 10 * time.Second
 
-// limits are one connection's rate limiters.
-type limits struct {
-	// posts limits messages (-msg-rate, -msg-burst).
-	posts *rate.Limiter
-	// resumes limits resume frames.
-	resumes *rate.Limiter
-}
-
 // socket upgrades /ws/chat?room=ID for a page of that room. The Origin is
 // checked before the upgrade, so a page elsewhere gets a 403.
 func (h *Handler) socket(c echo.Context) error {
@@ -47,17 +39,40 @@ func (h *Handler) socket(c echo.Context) error {
 	if _, err := h.svc.Room(c.Request().Context(), id); err != nil {
 		return err
 	}
-	limits := limits{
-		posts: h.svc.NewLimiter(),
-		// A page resumes once per (re)connection; a few a second is more
-		// than htmx's backoff ever sends.
-		resumes: rate.NewLimiter(rate.Every(time.Second), 5),
+	release, err := h.svc.Connect(clientKey(c))
+	if err != nil {
+		// Said over the socket, where the page shows it, and closed with a
+		// code the page does not reconnect after.
+		return h.refuse(c, err)
 	}
-	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, limits) }
+	// A page resumes once per (re)connection; a few a second is more than
+	// htmx's backoff ever sends.
+	resumes := rate.NewLimiter(rate.Every(time.Second), 5)
+	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, resumes) }
 	// The connection goes on after this handler returns.
-	if _, err := h.hub.Attach(c.Response(), c.Request(), member(c, id), recv); err != nil {
+	done, err := h.hub.Attach(c.Response(), c.Request(), member(c, id), recv)
+	if err != nil {
+		release()
 		// The upgrader has answered the request already.
 		h.log.Debug("websocket upgrade", "err", err)
+		return nil
+	}
+	go func() {
+		<-done
+		release()
+	}()
+	return nil
+}
+
+// refuse upgrades the request only to show the page why it is refused,
+// then closes the socket.
+func (h *Handler) refuse(c echo.Context, why error) error {
+	data, err := views.Bytes(c.Request().Context(), views.SendFailed(why))
+	if err != nil {
+		return err
+	}
+	if err := h.hub.Refuse(c.Response(), c.Request(), data); err != nil {
+		h.log.Debug("websocket refusal", "err", err)
 	}
 	return nil
 }
@@ -85,7 +100,7 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 // receive handles one frame from a page: a resume when the socket opens,
 // or a message to post. A refused message gets an alert for the sender
 // alone and leaves their form, and so their text, untouched.
-func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
+func (h *Handler) receive(cl *hub.Client, data []byte, resumes *rate.Limiter) {
 	f, err := decodeFrame(data)
 	if err != nil {
 		h.reply(cl, views.SendFailed(chat.Fail(chat.Unreadable)))
@@ -94,7 +109,7 @@ func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 	m := cl.Member()
 	if f.Resume {
 		// A resume costs a read of the store: a flood of them is dropped.
-		if lim.resumes.Allow() {
+		if resumes.Allow() {
 			cl.Resume(f.After)
 		}
 		return
@@ -103,7 +118,7 @@ func (h *Handler) receive(cl *hub.Client, data []byte, lim limits) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(cl.Context()), postTimeout)
 	defer cancel()
 	_, _, err = h.svc.Post(ctx, chat.Post{
-		Room: m.Room, Author: m.User, Body: f.Body, Token: f.Token, Limiter: lim.posts,
+		Room: m.Room, Author: m.User, Body: f.Body, Token: f.Token,
 	})
 	switch code := chat.ErrorCode(err); code {
 	case "":

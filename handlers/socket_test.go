@@ -347,8 +347,8 @@ func TestRateLimit(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("room saw %q, want %q", got, want)
 	}
-	// The limit is per connection, so b may still send, and the refused
-	// message was never broadcast: b's own marker comes next.
+	// The limit is per person, so b, someone else, may still send, and the
+	// refused message was never broadcast: b's own marker comes next.
 	b.MustPost(t, "marker")
 	if n := len(s.MustStored(t, s.general.ID)); n != 4 {
 		t.Errorf("stored: got %d, want 4", n)

@@ -315,6 +315,24 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 	return finished, nil
 }
 
+// Refuse upgrades the request only to send frame, which says why the
+// connection is refused, then closes it with 1008 (Policy Violation):
+// htmx's websocket extension does not reconnect after that code, so a
+// page over a limit does not keep trying. The connection joins no room.
+func (h *Hub) Refuse(w http.ResponseWriter, r *http.Request, frame []byte) error {
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	deadline := time.Now().Add(h.cfg.WriteWait)
+	_ = ws.SetWriteDeadline(deadline)
+	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		return err
+	}
+	return ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "refused"), deadline)
+}
+
 // errShuttingDown is returned by Attach once Shutdown has begun; the
 // request has been answered with 503.
 var errShuttingDown = errors.New("hub: shutting down")

@@ -13,8 +13,8 @@ import "hxchat/chat"
 
 // htmxConfig keeps htmx within a strict Content-Security-Policy (no eval,
 // no inline styles) and lets 422 responses, which carry a form with its
-// error, be swapped in.
-const htmxConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+// error, be swapped in; so do 429 responses, a form refused by a limit.
+const htmxConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
 
 // base is the HTML document around every page.
 func base(l Layout) templ.Component {

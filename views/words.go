@@ -77,6 +77,14 @@ func ErrorText(err error) string {
 		return "This page may not connect to the chat."
 	case chat.TooFast:
 		return "You are sending too fast. Wait a moment and send again."
+	case chat.TooManyRooms:
+		return fmt.Sprintf("You can create %d rooms an hour, and have. Try again later.", e.Limit)
+	case chat.TooManyRenames:
+		return fmt.Sprintf("You can change your name %d times a minute. Wait a moment and try again.", e.Limit)
+	case chat.TooManyPeople:
+		return "Too many new visitors have come from your network in the last hour. Try again later."
+	case chat.TooManyConnections:
+		return fmt.Sprintf("You have %d chat pages open, the most one person may. Close one and reload this page.", e.Limit)
 	case chat.Restarting:
 		return "The server is restarting. Please try again in a moment."
 	case chat.Busy:
@@ -85,6 +93,8 @@ func ErrorText(err error) string {
 		return "The database cannot be reached right now. Please try again."
 	case chat.NotStored:
 		return "The message could not be stored; try again."
+	case chat.StoreFull:
+		return "The server cannot store messages right now: its disk is full. What you sent was not saved; try again later."
 	}
 	return somethingWrong
 }

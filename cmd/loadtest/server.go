@@ -51,6 +51,14 @@ func newServer(bin, args string, base *url.URL, dir string, log io.Writer) *serv
 	if !has("msg-burst") {
 		a = append(a, "-msg-burst", "1000000")
 	}
+	// Every connection of the tool comes from one address, which the
+	// server's per-client caps would otherwise count as one person.
+	if !has("max-conns") {
+		a = append(a, "-max-conns", "1000000")
+	}
+	if !has("new-people-rate") {
+		a = append(a, "-new-people-rate", "1000000")
+	}
 	return &server{bin: bin, args: a, base: base, log: log}
 }
 
