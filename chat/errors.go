@@ -41,6 +41,16 @@ const (
 	TooLong Reason = "too_long"
 	// ControlCharacters: Field holds a control character (Invalid).
 	ControlCharacters Reason = "control_characters"
+	// Disallowed: Field holds Value, a code point names may not hold: a
+	// format character (bidirectional override, zero-width) or an
+	// unassigned one (Invalid).
+	Disallowed Reason = "disallowed"
+	// TooManyMarks: Field stacks too many combining marks on Value
+	// (Invalid).
+	TooManyMarks Reason = "too_many_marks"
+	// MixedScripts: Field mixes letters of the scripts Value names, which
+	// are not written together (Invalid).
+	MixedScripts Reason = "mixed_scripts"
 	// Expired: a form carries a token the server did not issue, or one it
 	// no longer accepts (Invalid).
 	Expired Reason = "expired"
@@ -91,6 +101,7 @@ const (
 // codes maps every Reason to its Code.
 var codes = map[Reason]Code{
 	Empty: Invalid, TooLong: Invalid, ControlCharacters: Invalid, Expired: Invalid,
+	Disallowed: Invalid, TooManyMarks: Invalid, MixedScripts: Invalid,
 	Unreadable: Invalid, OutOfRange: Invalid,
 	Taken: Conflict, Clash: Conflict,
 	NoRoom: NotFound, NoMember: NotFound,

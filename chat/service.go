@@ -291,22 +291,6 @@ func (s *Service) Post(ctx context.Context, p Post) (m Message, duplicate bool, 
 // Ping reports whether the store is reachable.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
-// cleanName trims name and checks it holds 1 to max characters; field
-// is the input the error names.
-func cleanName(name string, field Field, max int) (string, error) {
-	name = strings.TrimSpace(name)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "", Fail(Empty, field)
-	case n > max:
-		return "", &Error{Reason: TooLong, Field: field, Limit: max, Length: n}
-	}
-	if strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", Fail(ControlCharacters, field)
-	}
-	return name, nil
-}
-
 // sendKey is what makes a send unique in its room: the form's token and
 // a digest of the text. A resend of the same form with the same text (the
 // websocket extension replays what it queued while disconnected) finds the

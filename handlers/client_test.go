@@ -355,7 +355,7 @@ func messagesIn(n *html.Node) []shown {
 		seq, _ := strconv.ParseInt(attr(li, "data-seq"), 10, 64)
 		out = append(out, shown{
 			Seq:    seq,
-			Author: textOf(first(li, tag(atom.Span))),
+			Author: textOf(first(li, tag(atom.Bdi))),
 			Body:   rawText(first(li, tag(atom.P))),
 		})
 	}

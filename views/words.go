@@ -54,6 +54,12 @@ func ErrorText(err error) string {
 		return fmt.Sprintf("%s can be at most %d characters; this one has %d.", field, e.Limit, e.Length)
 	case chat.ControlCharacters:
 		return field + " can't contain control characters."
+	case chat.Disallowed:
+		return fmt.Sprintf("%s can't contain %s, an invisible or unassigned character.", field, e.Value)
+	case chat.TooManyMarks:
+		return fmt.Sprintf("%s stacks too many accents on %q.", field, e.Value)
+	case chat.MixedScripts:
+		return fmt.Sprintf("%s mixes letters of different scripts (%s), which makes it look like another name.", field, e.Value)
 	case chat.Expired:
 		return "This form has expired. Reload the page and send again."
 	case chat.Unreadable:
