@@ -52,25 +52,35 @@ type Limits struct {
 	Connections int
 }
 
+// The defaults of Limits.
+const (
+	DefaultRate             = 5
+	DefaultBurst            = 10
+	DefaultRoomsPerHour     = 10
+	DefaultRenamesPerMinute = 6
+	DefaultNewPeoplePerHour = 60
+	DefaultConnections      = 20
+)
+
 // withDefaults fills the zero fields of l.
 func (l Limits) withDefaults() Limits {
 	if l.Rate <= 0 {
-		l.Rate = 5
+		l.Rate = DefaultRate
 	}
 	if l.Burst <= 0 {
-		l.Burst = 10
+		l.Burst = DefaultBurst
 	}
 	if l.RoomsPerHour <= 0 {
-		l.RoomsPerHour = 10
+		l.RoomsPerHour = DefaultRoomsPerHour
 	}
 	if l.RenamesPerMinute <= 0 {
-		l.RenamesPerMinute = 6
+		l.RenamesPerMinute = DefaultRenamesPerMinute
 	}
 	if l.NewPeoplePerHour <= 0 {
-		l.NewPeoplePerHour = 60
+		l.NewPeoplePerHour = DefaultNewPeoplePerHour
 	}
 	if l.Connections <= 0 {
-		l.Connections = 20
+		l.Connections = DefaultConnections
 	}
 	return l
 }

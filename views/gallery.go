@@ -200,6 +200,7 @@ func GallerySamples() []Sample {
 		{"expired", chat.Fail(chat.Expired)},
 		{"unreadable", chat.Fail(chat.Unreadable)},
 		{"not-stored", chat.Fail(chat.NotStored)},
+		{"too-many-connections", &chat.Error{Reason: chat.TooManyConnections, Limit: chat.DefaultConnections}},
 	} {
 		samples = append(samples, Sample{
 			Name: "send-failed-" + f.name, Title: "Message refused: " + string(chat.AsError(f.err).Reason),
@@ -215,6 +216,7 @@ func GallerySamples() []Sample {
 		{"taken", RoomForm{Name: "general", Err: &chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: "general"}}},
 		{"too-long", RoomForm{Name: strings.Repeat("Planning ", 10), Err: &chat.Error{Reason: chat.TooLong, Field: chat.FieldRoomName, Limit: chat.MaxRoomName, Length: 90}}},
 		{"control", RoomForm{Name: "Bell", Err: chat.Fail(chat.ControlCharacters, chat.FieldRoomName)}},
+		{"too-many", RoomForm{Name: "Yet another room", Err: &chat.Error{Reason: chat.TooManyRooms, Limit: chat.DefaultRoomsPerHour}}},
 	} {
 		f.form.CSRF = "sample"
 		samples = append(samples, Sample{
@@ -230,6 +232,8 @@ func GallerySamples() []Sample {
 		{"empty", NameForm{Err: chat.Fail(chat.Empty, chat.FieldDisplayName)}},
 		{"too-long", NameForm{Name: strings.Repeat("Ana ", 11), Err: &chat.Error{Reason: chat.TooLong, Field: chat.FieldDisplayName, Limit: chat.MaxDisplayName, Length: 44}}},
 		{"control", NameForm{Name: "Ana", Err: chat.Fail(chat.ControlCharacters, chat.FieldDisplayName)}},
+		{"invisible", NameForm{Name: "Ana", Err: &chat.Error{Reason: chat.Disallowed, Field: chat.FieldDisplayName, Value: "U+202E"}}},
+		{"mixed-scripts", NameForm{Name: "\u0410na", Err: &chat.Error{Reason: chat.MixedScripts, Field: chat.FieldDisplayName, Value: "Cyrillic, Latin"}}},
 	} {
 		f.form.CSRF = "sample"
 		samples = append(samples, Sample{
