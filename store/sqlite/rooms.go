@@ -19,13 +19,17 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 	if err != nil {
 		return chat.Room{}, err
 	}
-	var id int64
-	err = s.write.QueryRowContext(ctx,
-		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id`,
-		name, nameKey(name), at).Scan(&id)
+	// Exec, not QueryRow with RETURNING: see Store.write.
+	res, err := s.write.ExecContext(ctx,
+		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?)`,
+		name, nameKey(name), at)
 	if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return chat.Room{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: name}
 	}
+	if err != nil {
+		return chat.Room{}, wrap("create room", err)
+	}
+	id, err := res.LastInsertId()
 	if err != nil {
 		return chat.Room{}, wrap("create room", err)
 	}

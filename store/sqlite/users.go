@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"hxchat/chat"
@@ -33,14 +32,17 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 // RenameUser makes name the display name of the member with id, or fails
 // with code NotFound.
 func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.User, error) {
-	u := chat.User{ID: id}
-	err := s.write.QueryRowContext(ctx,
-		`UPDATE users SET name = ? WHERE id = ? RETURNING name`, name, id).Scan(&u.Name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return chat.User{}, chat.Fail(chat.NoMember)
-	}
+	// Exec, not QueryRow with RETURNING: see Store.write.
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
 	if err != nil {
 		return chat.User{}, wrap("rename user", err)
 	}
-	return u, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return chat.User{}, wrap("rename user", err)
+	}
+	if n == 0 {
+		return chat.User{}, chat.Fail(chat.NoMember)
+	}
+	return chat.User{ID: id, Name: name}, nil
 }

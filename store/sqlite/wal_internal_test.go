@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hxchat/chat"
+	"hxchat/store/storetest"
+)
+
+// walThreshold is the auto-checkpoint threshold, in pages, that
+// TestWALStaysBounded sets on the writer: a twentieth of SQLite's 1,000,
+// so that a flood twenty times smaller shows the same growth, in a few
+// seconds under -race. The code paths are the same at any threshold.
+const walThreshold = 25
+
+// maxWALFrames is the most frames the WAL file may hold after a flood of
+// TestWALStaysBounded: the threshold, past which a checkpoint runs, and
+// room for what is written before the WAL starts again. Without a
+// checkpoint every flood writes over three times as many.
+const maxWALFrames = 3 * walThreshold
+
+// frameSize is a WAL frame: a 24-byte header and a page of SQLite's
+// default 4,096 bytes, which the store keeps.
+const frameSize = 24 + 4096
+
+// walFloods are the writes TestWALStaysBounded floods the store with,
+// one kind at a time.
+var walFloods = []struct {
+	name string
+	// each is how many writes each writer makes: enough to write over
+	// three times maxWALFrames if no checkpoint ran.
+	each int
+	// write makes writer w's ith write.
+	write func(ctx context.Context, s *Store, f *walFixture, w, i int) error
+}{
+	{"CreateRoom", 15, func(ctx context.Context, s *Store, _ *walFixture, w, i int) error {
+		_, err := s.CreateRoom(ctx, fmt.Sprintf("Room %d-%d", w, i), time.Now())
+		return err
+	}},
+	{"CreateUser", 20, func(ctx context.Context, s *Store, _ *walFixture, _, _ int) error {
+		_, err := s.CreateUser(ctx)
+		return err
+	}},
+	{"RenameUser", 60, func(ctx context.Context, s *Store, f *walFixture, w, i int) error {
+		_, err := s.RenameUser(ctx, f.user.ID, fmt.Sprintf("name %d-%d", w, i))
+		return err
+	}},
+	{"AddMessage", 20, func(ctx context.Context, s *Store, f *walFixture, w, i int) error {
+		_, _, err := s.AddMessage(ctx, chat.Message{
+			Room: f.room.ID, Author: f.user, Body: "The quick brown fox jumps over the lazy dog.",
+			Token: fmt.Sprintf("%d-%d", w, i),
+		})
+		return err
+	}},
+}
+
+// TestWALStaysBounded floods the store with each kind of write from
+// several goroutines, and checks that the auto-checkpoint keeps the WAL
+// near its threshold instead of letting it grow with everything written
+// until the store closes: every write has to let it run.
+func TestWALStaysBounded(t *testing.T) {
+	for _, flood := range walFloods {
+		t.Run(flood.name, func(t *testing.T) {
+			t.Run("alone", func(t *testing.T) {
+				s, path := openFlooded(t)
+				f := newWALFixture(t, s, 0)
+				runFlood(t, s, f, 0, flood.each, flood.write)
+				wantWALBounded(t, s, path, 4*flood.each)
+			})
+		})
+	}
+}
+
+// openFlooded opens a store on a new file with walThreshold as its
+// auto-checkpoint threshold, and returns it and its path.
+func openFlooded(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hxchat.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// The writer pool's one connection never retires, so the settings
+	// hold for the whole flood; wantWALBounded checks that they did.
+	// Without synchronous=OFF the checkpoints' syncs took most of the
+	// test's time; the WAL grows the same without them.
+	for _, pragma := range []string{fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, walThreshold), `PRAGMA synchronous = OFF`} {
+		if _, err := s.write.ExecContext(t.Context(), pragma); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, path
+}
+
+// runFlood makes each writes of a kind from four goroutines, while
+// readers goroutines read as the server does, and returns once all are
+// done.
+func runFlood(t *testing.T, s *Store, f *walFixture, readers, each int,
+	write func(ctx context.Context, s *Store, f *walFixture, w, i int) error) {
+	t.Helper()
+	ctx := t.Context()
+	done := make(chan struct{})
+	var reads, writes sync.WaitGroup
+	for range readers {
+		reads.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := f.read(ctx, s); err != nil {
+					t.Errorf("reading: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for w := range 4 {
+		writes.Go(func() {
+			for i := range each {
+				if err := write(ctx, s, f, w, i); err != nil {
+					t.Errorf("writer %d, write %d: %v", w, i, err)
+					return
+				}
+			}
+		})
+	}
+	writes.Wait()
+	close(done)
+	reads.Wait()
+}
+
+// wantWALBounded fails t when the WAL file of the store at path holds
+// more than maxWALFrames frames after writes writes.
+func wantWALBounded(t *testing.T, s *Store, path string, writes int) {
+	t.Helper()
+	var threshold int
+	if err := s.write.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&threshold); err != nil || threshold != walThreshold {
+		t.Fatalf("wal_autocheckpoint after the flood: got %d, %v, want %d", threshold, err, walThreshold)
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := fi.Size() / frameSize
+	t.Logf("%d writes: a WAL of %d bytes, %d frames", writes, fi.Size(), frames)
+	if frames > maxWALFrames {
+		t.Errorf("after %d writes the WAL holds %d frames (%d bytes), want at most %d",
+			writes, frames, fi.Size(), maxWALFrames)
+	}
+}
+
+// walFixture is what a flood writes into and reads from.
+type walFixture struct {
+	room chat.Room
+	user chat.User
+}
+
+// newWALFixture stores a room with 60 messages, a member, and rooms more
+// rooms.
+func newWALFixture(tb testing.TB, s *Store, rooms int) *walFixture {
+	tb.Helper()
+	f := &walFixture{room: storetest.MustCreateRoom(tb, s, "General"), user: storetest.MustCreateUser(tb, s)}
+	storetest.MustAddMessages(tb, s, f.room.ID, 60)
+	err := s.inTx(tb.Context(), func(tx *sql.Tx) error {
+		for i := range rooms {
+			name := fmt.Sprintf("Listed %d", i)
+			if _, err := tx.Exec(`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, 0)`, name, nameKey(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("storing %d rooms: %v", rooms, err)
+	}
+	return f
+}
+
+// read reads as the server does for the room list, a room's page, "Load
+// older" and a catch-up.
+func (f *walFixture) read(ctx context.Context, s *Store) error {
+	if _, err := s.Rooms(ctx); err != nil {
+		return err
+	}
+	if _, err := s.Room(ctx, f.room.ID); err != nil {
+		return err
+	}
+	page, err := s.Before(ctx, f.room.ID, 0, 50)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Before(ctx, f.room.ID, page.Oldest(), 50); err != nil {
+		return err
+	}
+	if _, err := s.After(ctx, f.room.ID, page.Oldest(), 50); err != nil {
+		return err
+	}
+	_, err = s.LastSeq(ctx, f.room.ID)
+	return err
+}
