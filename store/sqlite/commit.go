@@ -131,6 +131,7 @@ func (s *Store) writeBatch(batch []*addRequest) {
 			r.done <- results[i]
 		}
 	}
+	s.boundWAL()
 }
 
 // addInSavepoint stores r's message in tx under a savepoint, and returns

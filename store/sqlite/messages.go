@@ -94,6 +94,8 @@ func (s *Store) After(ctx context.Context, room, after int64, limit int) ([]chat
 
 // LastSeq returns the Seq of the newest message in room, or 0.
 func (s *Store) LastSeq(ctx context.Context, room int64) (int64, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
 	var seq int64
 	err := s.read.QueryRowContext(ctx,
 		`SELECT coalesce(max(seq), 0) FROM messages WHERE room_id = ?`, room).Scan(&seq)
@@ -106,6 +108,8 @@ func (s *Store) LastSeq(ctx context.Context, room int64) (int64, error) {
 // queryMessages runs query on the readers and scans every row; op names
 // the caller in errors.
 func (s *Store) queryMessages(ctx context.Context, op, query string, args ...any) ([]chat.Message, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(op, err)

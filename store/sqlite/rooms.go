@@ -19,6 +19,7 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 	if err != nil {
 		return chat.Room{}, err
 	}
+	defer s.boundWAL()
 	// Exec, not QueryRow with RETURNING: see Store.write.
 	res, err := s.write.ExecContext(ctx,
 		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?)`,
@@ -43,6 +44,8 @@ func nameKey(name string) string { return strings.ToLower(name) }
 
 // Room returns the room with id, or an error with code NotFound.
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
 	var (
 		r  chat.Room
 		at int64
@@ -62,6 +65,8 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 // Rooms returns every room in order of creation, which is order of ID:
 // AUTOINCREMENT only ever counts up.
 func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
 	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at FROM rooms ORDER BY id`)
 	if err != nil {
 		return nil, wrap("rooms", err)

@@ -13,7 +13,9 @@ import (
 // returned is always read back after an insert that yields to it.
 func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
 	var v []byte
+	s.readers.RLock()
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)
+	s.readers.RUnlock()
 	if err == nil {
 		return v, nil
 	}
@@ -27,6 +29,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	if fresh == nil {
 		fresh = []byte{} // the column is NOT NULL; an empty secret is still one
 	}
+	defer s.boundWAL()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,

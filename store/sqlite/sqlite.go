@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -56,10 +58,11 @@ var migrations embed.FS
 // a writer in another process. Reads use read, a pool of several
 // query-only connections: under WAL they see the last commit and neither
 // block nor wait for the writer, so history loads don't queue behind
-// posts. One writer costs no throughput: a commit is mostly the WAL
-// write, which SQLite serializes anyway (BenchmarkAddMessage/parallel
-// -cpu 8 ran at 140 to 170 µs/op with eight writer connections, and at
-// 140 to 160 with one).
+// posts, but for the moment of a checkpoint that reads would otherwise
+// hold back (see boundWAL). One writer costs no throughput: a commit is
+// mostly the WAL write, which SQLite serializes anyway
+// (BenchmarkAddMessage/parallel -cpu 8 ran at 140 to 170 µs/op with
+// eight writer connections, and at 140 to 160 with one).
 //
 // Messages, the one write that is frequent, do not take the writer
 // connection each for itself: AddMessage hands them to a committer
@@ -102,6 +105,19 @@ type Store struct {
 	stop context.CancelFunc
 	// committerDone is closed when the committer has returned.
 	committerDone chan struct{}
+
+	// walPath is the WAL file, "" for an in-memory database, which has
+	// none.
+	walPath string
+	// walLimit is the WAL file's size past which boundWAL truncates it;
+	// 0 turns boundWAL off.
+	walLimit int64
+	// checkpointing is true while boundWAL runs a checkpoint.
+	checkpointing atomic.Bool
+	// readers is held shared by every read on read while its statement
+	// runs, and alone by boundWAL's checkpoint, which no read may hold
+	// back.
+	readers sync.RWMutex
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -127,6 +143,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %q: prepare: %w", path, err)
 	}
 	if path != Memory {
+		s.walPath, s.walLimit = path+"-wal", walLimit
 		if s.read, err = openPool(ctx, path, false); err != nil {
 			s.addMessage.Close()
 			write.Close()

@@ -12,6 +12,7 @@ import (
 // from AUTOINCREMENT, which never reuses a number, so the names stay
 // unique across restarts.
 func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
+	defer s.boundWAL()
 	var u chat.User
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The name depends on the ID, which only the insert reveals.
@@ -32,6 +33,7 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 // RenameUser makes name the display name of the member with id, or fails
 // with code NotFound.
 func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.User, error) {
+	defer s.boundWAL()
 	// Exec, not QueryRow with RETURNING: see Store.write.
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
 	if err != nil {

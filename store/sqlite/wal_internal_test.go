@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,8 +22,8 @@ import (
 const walThreshold = 25
 
 // maxWALFrames is the most frames the WAL file may hold after a flood of
-// TestWALStaysBounded: the threshold, past which a checkpoint runs, and
-// room for what is written before the WAL starts again. Without a
+// TestWALStaysBounded: the threshold, past which a checkpoint runs,
+// boundWAL's limit of twice that, and a write's worth more. Without a
 // checkpoint every flood writes over three times as many.
 const maxWALFrames = 3 * walThreshold
 
@@ -62,16 +63,29 @@ var walFloods = []struct {
 }
 
 // TestWALStaysBounded floods the store with each kind of write from
-// several goroutines, and checks that the auto-checkpoint keeps the WAL
-// near its threshold instead of letting it grow with everything written
-// until the store closes: every write has to let it run.
+// several goroutines, and checks that the WAL stays near the
+// auto-checkpoint threshold instead of growing with everything written
+// until the store closes. Alone, the auto-checkpoint must do it: every
+// write has to let it run. With reads going on all the time, as page
+// loads of a long room list during a flood of new rooms, it cannot
+// finish, and boundWAL has to.
 func TestWALStaysBounded(t *testing.T) {
 	for _, flood := range walFloods {
 		t.Run(flood.name, func(t *testing.T) {
 			t.Run("alone", func(t *testing.T) {
 				s, path := openFlooded(t)
+				s.walLimit = 0 // the auto-checkpoint alone
 				f := newWALFixture(t, s, 0)
 				runFlood(t, s, f, 0, flood.each, flood.write)
+				wantWALBounded(t, s, path, 4*flood.each)
+			})
+			t.Run("reading", func(t *testing.T) {
+				s, path := openFlooded(t)
+				s.walLimit = 2 * walThreshold * frameSize
+				// A room list long enough that the readers are nearly
+				// always in the middle of one.
+				f := newWALFixture(t, s, 500)
+				runFlood(t, s, f, 2, flood.each, flood.write)
 				wantWALBounded(t, s, path, 4*flood.each)
 			})
 		})
@@ -207,4 +221,95 @@ func (f *walFixture) read(ctx context.Context, s *Store) error {
 	}
 	_, err = s.LastSeq(ctx, f.room.ID)
 	return err
+}
+
+// BenchmarkWALFlood makes b.N writes from four goroutines while two
+// others read as the server does, at SQLite's own thresholds, and reports
+// the largest the WAL file grew (WAL-MB): CreateRoom alone, with
+// boundWAL and without it (auto-checkpoint-only), and all four kinds of
+// write in turn (mixed). Run it with -benchtime 30000x for the flood of
+// boundWAL's comment.
+func BenchmarkWALFlood(b *testing.B) {
+	createRoom := func(ctx context.Context, s *Store, _ *walFixture, n int64) error {
+		_, err := s.CreateRoom(ctx, fmt.Sprint("Room ", n), time.Now())
+		return err
+	}
+	b.Run("CreateRoom", func(b *testing.B) { benchWALFlood(b, true, createRoom) })
+	b.Run("CreateRoom-auto-checkpoint-only", func(b *testing.B) { benchWALFlood(b, false, createRoom) })
+	b.Run("mixed", func(b *testing.B) {
+		benchWALFlood(b, true, func(ctx context.Context, s *Store, f *walFixture, n int64) error {
+			var err error
+			switch n % 4 {
+			case 0:
+				_, err = s.CreateRoom(ctx, fmt.Sprint("Room ", n), time.Now())
+			case 1:
+				_, err = s.CreateUser(ctx)
+			case 2:
+				_, err = s.RenameUser(ctx, f.user.ID, fmt.Sprint("name ", n))
+			case 3:
+				_, _, err = s.AddMessage(ctx, chat.Message{
+					Room: f.room.ID, Author: f.user, Body: "The quick brown fox jumps over the lazy dog.",
+					Token: fmt.Sprint(n),
+				})
+			}
+			return err
+		})
+	})
+}
+
+// benchWALFlood runs one flood of BenchmarkWALFlood, with boundWAL on if
+// bound; write makes the nth write.
+func benchWALFlood(b *testing.B, bound bool, write func(ctx context.Context, s *Store, f *walFixture, n int64) error) {
+	path := filepath.Join(b.TempDir(), "hxchat.db")
+	s, err := Open(b.Context(), path)
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	if !bound {
+		s.walLimit = 0
+	}
+	f := newWALFixture(b, s, 0)
+	var (
+		next, peak atomic.Int64
+		reads      sync.WaitGroup
+		writes     sync.WaitGroup
+		done       = make(chan struct{})
+	)
+	for range 2 {
+		reads.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := f.read(ctx, s); err != nil {
+					b.Errorf("reading: %v", err)
+					return
+				}
+			}
+		})
+	}
+	b.ResetTimer()
+	for range 4 {
+		writes.Go(func() {
+			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
+				if err := write(ctx, s, f, n); err != nil {
+					b.Errorf("write %d: %v", n, err)
+					return
+				}
+				if fi, err := os.Stat(path + "-wal"); err == nil {
+					for p := peak.Load(); fi.Size() > p && !peak.CompareAndSwap(p, fi.Size()); p = peak.Load() {
+					}
+				}
+			}
+		})
+	}
+	writes.Wait()
+	b.StopTimer()
+	close(done)
+	reads.Wait()
+	b.ReportMetric(float64(peak.Load())/1e6, "WAL-MB")
 }
