@@ -221,19 +221,24 @@ function median(xs: number[]): number {
  */
 function copyRepo(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hxchat-designer-loop-'));
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: repo }).toString().split('\0').filter(Boolean);
-  for (const f of files) {
-    const from = path.join(repo, f);
-    // Deleted in the work tree, or a submodule: nothing to copy.
-    if (!existsSync(from) || !statSync(from).isFile()) continue;
-    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    cpSync(from, path.join(dir, f), { preserveTimestamps: true });
+  try {
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: repo }).toString().split('\0').filter(Boolean);
+    for (const f of files) {
+      const from = path.join(repo, f);
+      // Deleted in the work tree, or a submodule: nothing to copy.
+      if (!existsSync(from) || !statSync(from).isFile()) continue;
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      cpSync(from, path.join(dir, f), { preserveTimestamps: true });
+    }
+    cpSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), {
+      recursive: true,
+      preserveTimestamps: true,
+      verbatimSymlinks: true,
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
-  cpSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), {
-    recursive: true,
-    preserveTimestamps: true,
-    verbatimSymlinks: true,
-  });
   return dir;
 }
 
