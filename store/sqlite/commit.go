@@ -131,7 +131,29 @@ func (s *Store) writeBatch(batch []*addRequest) {
 			r.done <- results[i]
 		}
 	}
+	s.noteBatch(err, results)
 	s.boundWAL()
+}
+
+// noteBatch records for Ping how a batch ended, err being its
+// transaction's: a full disk if the transaction or any message found it
+// full, success if the batch stored a message.
+func (s *Store) noteBatch(err error, results []addResult) {
+	if err != nil {
+		s.noteWrite(err)
+		return
+	}
+	stored := false
+	for _, res := range results {
+		if full(res.err) {
+			s.noteWrite(res.err)
+			return
+		}
+		stored = stored || res.err == nil
+	}
+	if stored {
+		s.noteWrite(nil)
+	}
 }
 
 // addInSavepoint stores r's message in tx under a savepoint, and returns

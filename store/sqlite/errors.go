@@ -11,15 +11,20 @@ import (
 )
 
 // wrap adds op to a driver error and, for the failures a caller can act
-// on, the chat code that says how: a clash with stored data is Conflict,
-// a lock held past busy_timeout is Unavailable. The driver error stays in
-// the chain for the logs. Domain errors pass through unchanged.
+// on, the chat code that says how: a clash with stored data is Conflict;
+// a lock held past busy_timeout, or a full disk, is Unavailable. The
+// driver error stays in the chain for the logs. Domain errors pass
+// through unchanged.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := errors.AsType[*chat.Error](err); ok {
 		return err
+	}
+	if full(err) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op,
+			chat.Fail(chat.StoreFull), err)
 	}
 	switch code(err) & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT:
@@ -30,6 +35,19 @@ func wrap(op string, err error) error {
 			chat.Fail(chat.Busy), err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// full reports whether err says the database cannot grow: SQLITE_FULL,
+// which SQLite returns when a write to the database, the WAL or a
+// temporary file fails for want of space (ENOSPC), and when the database
+// reaches max_page_count; and SQLITE_IOERR_SHMSIZE, when the WAL's
+// shared-memory file cannot be enlarged, which SQLite documents as a
+// likely full volume. Other I/O errors (SQLITE_IOERR_WRITE, _FSYNC) come
+// from failing hardware as often as from a full disk, and the driver does
+// not tell which.
+func full(err error) bool {
+	c := code(err)
+	return c&0xff == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_IOERR_SHMSIZE
 }
 
 // code returns the extended SQLite result code of err, or 0 when err does

@@ -24,6 +24,7 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 	res, err := s.write.ExecContext(ctx,
 		`INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?)`,
 		name, nameKey(name), at)
+	s.noteWrite(err)
 	if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return chat.Room{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldRoomName, Value: name}
 	}

@@ -38,6 +38,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)
 	})
+	s.noteWrite(err)
 	if err != nil {
 		return nil, wrap("secret", err)
 	}

@@ -118,6 +118,9 @@ type Store struct {
 	// runs, and alone by boundWAL's checkpoint, which no read may hold
 	// back.
 	readers sync.RWMutex
+	// fullErr is the error of the last write, if it found the disk
+	// full; nil once a write has succeeded since (see noteWrite).
+	fullErr atomic.Pointer[error]
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -275,7 +278,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// Ping reports whether both pools can reach the database.
+// Ping reports whether both pools can reach the database and, once a
+// write has found the disk full, whether the store can write again: an
+// error with reason chat.StoreFull says it cannot.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
 		return wrap("ping", err)
@@ -283,7 +288,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
 		return wrap("ping", err)
 	}
-	return nil
+	return s.checkWritable(ctx)
 }
 
 // Close stops the committer and closes both pools. Messages still

@@ -24,6 +24,7 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, u.Name, u.ID)
 		return err
 	})
+	s.noteWrite(err)
 	if err != nil {
 		return chat.User{}, wrap("create user", err)
 	}
@@ -36,6 +37,7 @@ func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.Use
 	defer s.boundWAL()
 	// Exec, not QueryRow with RETURNING: see Store.write.
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
+	s.noteWrite(err)
 	if err != nil {
 		return chat.User{}, wrap("rename user", err)
 	}
