@@ -121,6 +121,8 @@ func (s *Store) writeBatch(batch []*addRequest) {
 		}
 		return nil
 	})
+	// Before the callers hear, so that a Ping after a failed post knows.
+	s.noteBatch(err, results)
 	for i, r := range batch {
 		switch {
 		case s.closing.Err() != nil && err != nil:
@@ -131,7 +133,6 @@ func (s *Store) writeBatch(batch []*addRequest) {
 			r.done <- results[i]
 		}
 	}
-	s.noteBatch(err, results)
 	s.boundWAL()
 }
 
