@@ -72,6 +72,8 @@ func TestWrapCodes(t *testing.T) {
 		{"terminated by an administrator", &pgconn.PgError{Code: "57P01"}, chat.Unavailable, chat.NotStored},
 		{"server starting up", &pgconn.PgError{Code: "57P03"}, chat.Unavailable, chat.NotStored},
 		{"too many connections", &pgconn.PgError{Code: "53300"}, chat.Unavailable, chat.NotStored},
+		{"disk full", &pgconn.PgError{Code: "53100"}, chat.Unavailable, chat.StoreFull},
+		{"out of memory", &pgconn.PgError{Code: "53200"}, chat.Unavailable, chat.NotStored},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, chat.Unavailable, chat.NotStored},
 		{"network error", fmt.Errorf("dial: %w", netErr), chat.Unavailable, chat.NotStored},
 		{"connection closed", io.ErrUnexpectedEOF, chat.Unavailable, chat.NotStored},

@@ -18,15 +18,17 @@ import (
 const (
 	uniqueViolation = "23505"
 	queryCanceled   = "57014" // statement_timeout, or a cancel request
+	diskFull        = "53100" // a table or index could not grow
 )
 
 // wrap adds op to a driver error and, for the failures a caller can act
 // on, the chat code that says how: a clash with stored data is Conflict; a
-// database that cannot be reached, is shutting down, or is too busy is
-// Unavailable, with unavailable as the reason (chat.NotStored for a post:
-// nothing was posted, and sending again is safe, since the form's token
-// makes a resend post at most once; chat.Unreachable for the rest). The driver error stays in
-// the chain for the logs. Domain errors pass through unchanged.
+// full disk is Unavailable with reason chat.StoreFull; a database that
+// cannot be reached, is shutting down, or is too busy is Unavailable, with
+// unavailable as the reason (chat.NotStored for a post: nothing was
+// posted, and sending again is safe, since the form's token makes a resend
+// post at most once; chat.Unreachable for the rest). The driver error
+// stays in the chain for the logs. Domain errors pass through unchanged.
 func wrap(op string, err error, unavailable chat.Reason) error {
 	if err == nil {
 		return nil
@@ -40,6 +42,8 @@ func wrap(op string, err error, unavailable chat.Reason) error {
 			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(chat.Clash), err)
 		case pe.Code == queryCanceled || busy(pe.Code):
 			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(chat.Busy), err)
+		case pe.Code == diskFull:
+			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(chat.StoreFull), err)
 		case down(pe.Code):
 			return fmt.Errorf("postgres: %s: %w: %w", op, chat.Fail(unavailable), err)
 		}
