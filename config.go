@@ -42,6 +42,9 @@ type config struct {
 	// NewPeopleRate is how many new anonymous identities one client
 	// address may be given in an hour.
 	NewPeopleRate int
+	// RoomsRate is how many rooms one person (in open mode, one client
+	// address) may create in an hour.
+	RoomsRate int
 	// TrustedProxies are the networks (CIDR) of load balancers whose
 	// X-Forwarded-For names the client; empty: the connection's own
 	// address is the client's.
@@ -101,6 +104,7 @@ var options = []option{
 	{"msg-burst", "HXCHAT_MSG_BURST", "10", "messages one person may send at once", positive(func(c *config, n int) { c.MsgBurst = n })},
 	{"max-conns", "HXCHAT_MAX_CONNS", "20", "live connections one person (in open mode, one client address) may hold", positive(func(c *config, n int) { c.MaxConns = n })},
 	{"new-people-rate", "HXCHAT_NEW_PEOPLE_RATE", "60", "new anonymous identities one client address may be given an hour", positive(func(c *config, n int) { c.NewPeopleRate = n })},
+	{"rooms-rate", "HXCHAT_ROOMS_RATE", "10", "rooms one person (in open mode, one client address) may create an hour", positive(func(c *config, n int) { c.RoomsRate = n })},
 	{"trusted-proxies", "HXCHAT_TRUSTED_PROXIES", "", "comma-separated networks (CIDR) of load balancers whose X-Forwarded-For names the client", func(c *config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {

@@ -101,6 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	defer stopBroker()
 	svc := chat.NewService(log, store, broker, nil, chat.Limits{
 		Rate: cfg.MsgRate, Burst: cfg.MsgBurst, Connections: cfg.MaxConns, NewPeoplePerHour: cfg.NewPeopleRate,
+		RoomsPerHour: cfg.RoomsRate,
 	})
 	if err := svc.EnsureRooms(ctx, starterRooms...); err != nil {
 		return fmt.Errorf("starter rooms: %w", err)

@@ -73,10 +73,11 @@ export default defineConfig({
     // closes its sockets and database cleanly. A high message rate lets
     // tests post many messages through the UI without tripping the limit;
     // every browser of the suite comes from one address, which the caps on
-    // connections and new people per address would count as one client.
+    // connections, new people and rooms per address would count as one
+    // client.
     command:
       `go build -o '${bin}' .. && exec '${bin}' -addr 127.0.0.1:${port} -db '${tmp}/hxchat.db' ` +
-      `-msg-rate 1000 -msg-burst 1000 -max-conns 1000 -new-people-rate 100000 -log-level warn`,
+      `-msg-rate 1000 -msg-burst 1000 -max-conns 1000 -new-people-rate 100000 -rooms-rate 100000 -log-level warn`,
     cwd: __dirname,
     url: `${baseURL}/readyz`,
     // A cold build of the SQLite driver takes a while on two cores.

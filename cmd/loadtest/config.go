@@ -145,7 +145,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "stop everything after this long")
 	fs.IntVar(&o.PID, "pid", 0, "the server's process id, to report its RSS per connection and CPU per delivery")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "hxchat binary to start for each scenario (required by -preset reconnect)")
-	fs.StringVar(&o.ServerArgs, "server-args", "", "flags for -server-bin; -addr comes from -url, and -db, -msg-rate, -msg-burst, -max-conns, -new-people-rate get a fresh database and high limits unless given")
+	fs.StringVar(&o.ServerArgs, "server-args", "", "flags for -server-bin; -addr comes from -url, and -db, -msg-rate, -msg-burst, -max-conns, -new-people-rate, -rooms-rate get a fresh database and high limits unless given")
 	fs.StringVar(&o.ServerLog, "server-log", "", "file for the started server's output (default: a temporary file)")
 	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 100, "page loads and websocket dials in flight at once")
 	fs.IntVar(&o.SourceAddrs, "source-addrs", 4, "loopback source addresses to dial from (127.0.0.2, 127.0.0.3, ...)")
@@ -188,7 +188,7 @@ Presets:
   slow        200 conns in one room, 10 stop reading for 10s: the others' latency
 
 The server must allow the send rate and the connections of one address:
-start it with high -msg-rate/-msg-burst and -max-conns/-new-people-rate.
+start it with high -msg-rate/-msg-burst, -max-conns/-new-people-rate and -rooms-rate.
 
 Flags:
 `)

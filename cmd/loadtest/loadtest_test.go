@@ -65,7 +65,7 @@ func startServer(t *testing.T, bin string, flags ...string) string {
 		flags = []string{"-db", filepath.Join(t.TempDir(), "load.db")}
 	}
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0",
-		"-msg-rate", "100000", "-msg-burst", "100000", "-max-conns", "100000", "-new-people-rate", "100000",
+		"-msg-rate", "100000", "-msg-burst", "100000", "-max-conns", "100000", "-new-people-rate", "100000", "-rooms-rate", "100000",
 		"-log-level", "info"}, flags...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

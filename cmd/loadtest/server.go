@@ -59,6 +59,9 @@ func newServer(bin, args string, base *url.URL, dir string, log io.Writer) *serv
 	if !has("new-people-rate") {
 		a = append(a, "-new-people-rate", "1000000")
 	}
+	if !has("rooms-rate") {
+		a = append(a, "-rooms-rate", "1000000")
+	}
 	return &server{bin: bin, args: a, base: base, log: log}
 }
 

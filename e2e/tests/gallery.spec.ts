@@ -55,7 +55,10 @@ for (const [size, viewport] of Object.entries(sizes)) {
     }
   });
 
-  for (const scheme of ['light', 'dark']) {
+  // Contrast depends on the scheme and layout on the width: both schemes
+  // at desktop width and the light one at a phone's cover both, with a
+  // quarter fewer documents to check than every pair would.
+  for (const scheme of size === 'desktop' ? ['light', 'dark'] : ['light']) {
     test(`axe finds no violations in any sample of the gallery, ${scheme}, at ${size} width`, async ({ people }, testInfo) => {
       // Some thirty documents, one after another.
       test.setTimeout(300_000);
