@@ -89,8 +89,8 @@ func (p Page) Newest() int64 {
 // Store keeps rooms, members and messages. Implementations must be safe
 // for concurrent use.
 type Store interface {
-	// CreateRoom stores a new room. A name already taken (compared without
-	// regard to case) fails with code Conflict.
+	// CreateRoom stores a new room. A name already taken (compared by
+	// NameKey) fails with reason Taken.
 	CreateRoom(ctx context.Context, name string, now time.Time) (Room, error)
 	// Room returns one room or an error with code NotFound.
 	Room(ctx context.Context, id int64) (Room, error)
@@ -99,7 +99,8 @@ type Store interface {
 
 	// CreateUser stores a new member named "member" + their ID.
 	CreateUser(ctx context.Context) (User, error)
-	// RenameUser changes a member's display name.
+	// RenameUser changes a member's display name. A name whose NameKey
+	// another member's name has fails with reason Taken.
 	RenameUser(ctx context.Context, id int64, name string) (User, error)
 
 	// AddMessage stores m with the next Seq of its room and returns it with

@@ -3,6 +3,7 @@ package chat
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -129,4 +130,17 @@ func scriptOf(r rune) string {
 		}
 	}
 	return ""
+}
+
+// numberedNamePrefix starts the name every new person gets: "member7".
+const numberedNamePrefix = "member"
+
+// numberedNameOf is the name a new person with id is given.
+func numberedNameOf(id int64) string { return numberedNamePrefix + strconv.FormatInt(id, 10) }
+
+// numberedName reports whether name has the form of the names new people
+// are given, "member" and a number, compared by NameKey.
+func numberedName(name string) bool {
+	digits, ok := strings.CutPrefix(NameKey(name), numberedNamePrefix)
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }

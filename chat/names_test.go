@@ -37,6 +37,10 @@ func TestNameRules(t *testing.T) {
 		{"Greek omicron among Latin", "B\u03bfb", "", chat.MixedScripts},
 		{"Hiragana with Hangul", "はな김", "", chat.MixedScripts},
 		{"too long after folding", strings.Repeat("ｘ", chat.MaxDisplayName+1), "", chat.TooLong},
+		{"a numbered name kept for new people", "member42", "", chat.Taken},
+		{"a numbered name in capitals", "MEMBER42", "", chat.Taken},
+		{"the person's own numbered name", "MEMBER1", "MEMBER1", ""},
+		{"member and a word", "member of staff", "member of staff", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -227,6 +227,10 @@ func (s *Service) Rename(ctx context.Context, u User, name string) (User, error)
 	if err != nil {
 		return u, err
 	}
+	if numberedName(name) && NameKey(name) != NameKey(numberedNameOf(u.ID)) {
+		// Kept for the people not yet created, who get these names.
+		return u, &Error{Reason: Taken, Field: FieldDisplayName, Value: name}
+	}
 	if err := s.check(LimitRenames, s.renames, PersonKey(u), &Error{Reason: TooManyRenames, Limit: s.limits.RenamesPerMinute}); err != nil {
 		return u, err
 	}

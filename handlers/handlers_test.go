@@ -322,7 +322,7 @@ func TestRename(t *testing.T) {
 
 	// A plain form goes back to the page it came from, when that page is
 	// one of ours; never to another site.
-	for _, tc := range []struct{ referer, want string }{
+	for i, tc := range []struct{ referer, want string }{
 		{s.url("/chat/rooms/2?x=1"), "/chat/rooms/2?x=1"},
 		{"", "/chat/rooms"},
 		{"http://evil.example/chat/rooms/1", "/chat/rooms"},
@@ -330,7 +330,8 @@ func TestRename(t *testing.T) {
 	} {
 		t.Run("back to "+tc.referer, func(t *testing.T) {
 			b := s.newBrowser(t)
-			r := b.MustPost(t, "/me/name", url.Values{"_csrf": {b.MustCSRF(t)}, "name": {"Back"}}, "Referer", tc.referer)
+			// Names are unique: each browser takes its own.
+			r := b.MustPost(t, "/me/name", url.Values{"_csrf": {b.MustCSRF(t)}, "name": {"Back " + strconv.Itoa(i)}}, "Referer", tc.referer)
 			if got := r.header.Get("Location"); r.status != http.StatusSeeOther || got != tc.want {
 				t.Errorf("redirect: got %d to %q, want 303 to %q", r.status, got, tc.want)
 			}
@@ -367,6 +368,9 @@ func TestRename(t *testing.T) {
 		{"blank", " \t ", "Display name can't be empty."},
 		{"too long", strings.Repeat("n", chat.MaxDisplayName+1), "Display name can be at most 40 characters; this one has 41."},
 		{"control character", "a\x07b", "Display name can't contain control characters."},
+		{"right-to-left override", "Ana\u202eLima", "Display name can't contain U+202E, an invisible or unassigned character."},
+		{"a numbered name kept for a new person", "MEMBER999999",
+			`Someone is already called "MEMBER999999" (or a name that looks the same). Pick another.`},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {

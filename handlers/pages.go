@@ -109,7 +109,7 @@ func (h *Handler) rename(c echo.Context) error {
 	name := c.FormValue("name")
 	u, err := h.svc.Rename(c.Request().Context(), user(c), name)
 	csrf := h.layout(c, "").CSRF
-	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.TooMany {
+	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict || code == chat.TooMany {
 		form := views.NameForm{CSRF: csrf, Name: name, Err: err}
 		if !isHTMX(c) {
 			return h.renderRooms(c, formStatus(err), views.RoomForm{}, form)

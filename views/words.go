@@ -70,6 +70,9 @@ func ErrorText(err error) string {
 		if e.Field == chat.FieldRoomName {
 			return fmt.Sprintf("A room named %q already exists.", e.Value)
 		}
+		if e.Field == chat.FieldDisplayName {
+			return fmt.Sprintf("Someone is already called %q (or a name that looks the same). Pick another.", e.Value)
+		}
 		return fmt.Sprintf("%q is already taken.", e.Value)
 	case chat.Clash:
 		return "That clashes with something already stored."

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,10 +29,9 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 	return r, nil
 }
 
-// nameKey is the form of a room name that must be unique: Go's Unicode
-// lower case, the same as the SQLite store's, whatever the server's
-// locale.
-func nameKey(name string) string { return strings.ToLower(name) }
+// nameKey is the form of a name that must be unique: chat.NameKey, the
+// same in both stores whatever the database's collation.
+func nameKey(name string) string { return chat.NameKey(name) }
 
 // Room returns the room with id, or an error with code NotFound.
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"hxchat/chat"
 )
@@ -18,8 +19,8 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 	defer cancel()
 	var u chat.User
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO users (id, name)
-		SELECT id, 'member' || id FROM (SELECT nextval(pg_get_serial_sequence('users', 'id')) AS id) AS next
+		INSERT INTO users (id, name, name_key)
+		SELECT id, 'member' || id, 'member' || id FROM (SELECT nextval(pg_get_serial_sequence('users', 'id')) AS id) AS next
 		RETURNING id, name`).Scan(&u.ID, &u.Name)
 	if err != nil {
 		return chat.User{}, wrap("create user", err, chat.Unreachable)
@@ -28,15 +29,18 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 }
 
 // RenameUser makes name the display name of the member with id, or fails
-// with code NotFound.
+// with code NotFound, or Conflict when another member's name has its key.
 func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.User, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	u := chat.User{ID: id}
 	err := s.pool.QueryRow(ctx,
-		`UPDATE users SET name = $1 WHERE id = $2 RETURNING name`, name, id).Scan(&u.Name)
+		`UPDATE users SET name = $1, name_key = $2 WHERE id = $3 RETURNING name`, name, nameKey(name), id).Scan(&u.Name)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return chat.User{}, chat.Fail(chat.NoMember)
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == uniqueViolation {
+		return chat.User{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: name}
 	}
 	if err != nil {
 		return chat.User{}, wrap("rename user", err, chat.Unreachable)

@@ -232,7 +232,7 @@ func TestOtherWritesBetweenBatches(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
-		if _, err := s.RenameUser(t.Context(), u.ID, "Ann"); err != nil {
+		if _, err := s.RenameUser(t.Context(), u.ID, fmt.Sprint("Ann ", i)); err != nil {
 			t.Fatalf("RenameUser: %v", err)
 		}
 		if _, err := s.CreateRoom(t.Context(), fmt.Sprint("Room ", i), time.Now()); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"hxchat/chat"
@@ -38,10 +37,9 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 	return chat.Room{ID: id, Name: name, CreatedAt: fromNanos(at)}, nil
 }
 
-// nameKey is the form of a room name that must be unique. SQLite's NOCASE
-// folds only ASCII letters; strings.ToLower folds all of Unicode, as
-// PostgreSQL's lower() does, so both stores refuse the same names.
-func nameKey(name string) string { return strings.ToLower(name) }
+// nameKey is the form of a name that must be unique: chat.NameKey, the
+// same in both stores whatever the database's collation.
+func nameKey(name string) string { return chat.NameKey(name) }
 
 // Room returns the room with id, or an error with code NotFound.
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"hxchat/chat"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // CreateUser stores a new member named "member" + their ID. The ID comes
@@ -21,7 +22,7 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 			return err
 		}
 		u.Name = fmt.Sprintf("member%d", u.ID)
-		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, u.Name, u.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, name_key = ? WHERE id = ?`, u.Name, nameKey(u.Name), u.ID)
 		return err
 	})
 	s.noteWrite(err)
@@ -32,12 +33,15 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 }
 
 // RenameUser makes name the display name of the member with id, or fails
-// with code NotFound.
+// with code NotFound, or Conflict when another member's name has its key.
 func (s *Store) RenameUser(ctx context.Context, id int64, name string) (chat.User, error) {
 	defer s.boundWAL()
 	// Exec, not QueryRow with RETURNING: see Store.write.
-	res, err := s.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET name = ?, name_key = ? WHERE id = ?`, name, nameKey(name), id)
 	s.noteWrite(err)
+	if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return chat.User{}, &chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: name}
+	}
 	if err != nil {
 		return chat.User{}, wrap("rename user", err)
 	}

@@ -37,6 +37,25 @@ func testUsers(t *testing.T, open func(t *testing.T) chat.Store) {
 		}
 	})
 
+	t.Run("NamesUnique", func(t *testing.T) {
+		s := open(t)
+		ana, bo := MustCreateUser(t, s), MustCreateUser(t, s)
+		if _, err := s.RenameUser(t.Context(), ana.ID, "Ana"); err != nil {
+			t.Fatalf("RenameUser: %v", err)
+		}
+		for _, name := range []string{"Ana", "ANA", "Ａｎａ"} {
+			_, err := s.RenameUser(t.Context(), bo.ID, name)
+			wantError(t, fmt.Sprintf("RenameUser(%q) of another member", name), err,
+				chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: name})
+		}
+		if _, err := s.RenameUser(t.Context(), bo.ID, fmt.Sprintf("member%d", ana.ID)); err != nil {
+			t.Errorf("RenameUser to the numbered name Ana left: %v", err)
+		}
+		if got, err := s.RenameUser(t.Context(), ana.ID, "ANA"); err != nil || got.Name != "ANA" {
+			t.Errorf("RenameUser of Ana to her own name in capitals: got %+v, %v, want ANA", got, err)
+		}
+	})
+
 	t.Run("RenameUnknown", func(t *testing.T) {
 		s := open(t)
 		u := MustCreateUser(t, s)
