@@ -100,24 +100,34 @@ func (k *Keyed) fillTime() time.Duration {
 // Slots caps how many of something each key holds at once (live
 // connections per person).
 type Slots struct {
-	max  int
-	mu   sync.Mutex
-	held map[string]int
+	max int
+	mu  sync.Mutex
+	// held counts each key's slots; reported marks the keys refused since
+	// they last took one.
+	held     map[string]int
+	reported map[string]bool
 }
 
 // NewSlots returns a cap of max per key.
-func NewSlots(max int) *Slots { return &Slots{max: max, held: map[string]int{}} }
+func NewSlots(max int) *Slots {
+	return &Slots{max: max, held: map[string]int{}, reported: map[string]bool{}}
+}
 
 // Take takes a slot for key, or reports false when key holds max
-// already. Each slot taken is given back with Release.
-func (s *Slots) Take(key string) bool {
+// already, and then whether this is the first refusal since key last took
+// one (to be logged; the rest are counted). Each slot taken is given back
+// with Release.
+func (s *Slots) Take(key string) (ok, first bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held[key] >= s.max {
-		return false
+		first = !s.reported[key]
+		s.reported[key] = true
+		return false, first
 	}
 	s.held[key]++
-	return true
+	delete(s.reported, key)
+	return true, false
 }
 
 // Release gives back a slot of key.
@@ -126,12 +136,6 @@ func (s *Slots) Release(key string) {
 	defer s.mu.Unlock()
 	if s.held[key]--; s.held[key] <= 0 {
 		delete(s.held, key)
+		delete(s.reported, key)
 	}
-}
-
-// Held is how many slots key holds.
-func (s *Slots) Held(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.held[key]
 }

@@ -172,9 +172,11 @@ func (s *Service) AllowNewPerson(addr string) error {
 // Connect takes one of key's live connections (Connections); release
 // gives it back when the connection ends.
 func (s *Service) Connect(key string) (release func(), err error) {
-	if !s.conns.Take(key) {
+	if ok, first := s.conns.Take(key); !ok {
 		s.refused[LimitConnections].Add(1)
-		s.log.Warn("limit reached", "limit", LimitConnections.String(), "key", key)
+		if first {
+			s.log.Warn("limit reached", "limit", LimitConnections.String(), "key", key)
+		}
 		return nil, &Error{Reason: TooManyConnections, Limit: s.limits.Connections}
 	}
 	var once sync.Once
