@@ -18,13 +18,16 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"hxchat/internal/testsvc"
 )
 
 // EnvURL is the environment variable naming the shared test server.
@@ -34,110 +37,29 @@ const EnvURL = "HXCHAT_TEST_REDIS_URL"
 // server that .ci/run starts.
 const DefaultURL = "redis://127.0.0.1:6379/0"
 
-// probeTimeout bounds the one look at DefaultURL a test binary takes. A
-// server on loopback answers in milliseconds; a closed port at once.
-const probeTimeout = 2 * time.Second
-
 // startTimeout bounds how long a redis-server may take to say it is
 // ready; it takes milliseconds.
 const startTimeout = 10 * time.Second
 
-// shared is the test binary's one decision on which server to use.
-var shared = sync.OnceValue(func() choice {
-	return choose(os.Getenv, answers)
-})
+// shared is the test binary's shared Redis.
+var shared = &testsvc.Server{Name: "Redis", EnvURL: EnvURL, DefaultURL: DefaultURL, Answers: answers}
 
-// choice is the shared server to use, or why there is none.
-type choice struct {
-	// url is the server's URL; empty when there is none.
-	url string
-	// why says why there is none, naming the address tried and EnvURL;
-	// err is what the server, or its absence, said.
-	why string
-	err error
-	// ci is CI=true: a test must fail rather than skip.
-	ci bool
-}
-
-// choose returns the server named by EnvURL in getenv, else DefaultURL if
-// it answers (answers returns nil).
-func choose(getenv func(string) string, answers func(ctx context.Context, addr string) error) choice {
-	c := choice{url: getenv(EnvURL), ci: getenv("CI") == "true"}
-	if c.url != "" {
-		return c
-	}
-	u, _ := url.Parse(DefaultURL)
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-	defer cancel()
-	if err := answers(ctx, u.Host); err != nil {
-		return choice{why: fmt.Sprintf("Redis not answering at %s (set %s)", u.Host, EnvURL), err: err, ci: c.ci}
-	}
-	c.url = DefaultURL
-	return c
-}
-
-// answers sends PING to the Redis server at addr (host:port) and wants
-// PONG back. A probe needs no client library: an inline command is one
-// line of text.
-func answers(ctx context.Context, addr string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// answers sends PING to the Redis server at u and wants PONG back.
+func answers(ctx context.Context, u string) error {
+	opt, err := redis.ParseURL(u)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
-	if _, err := io.WriteString(conn, "PING\r\n"); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line = strings.TrimSpace(line); line != "+PONG" {
-		return fmt.Errorf("PING answered %q, want +PONG", line)
-	}
-	return nil
-}
-
-// explained holds each reason to skip that a test of this binary has
-// given: the first to skip for a reason also says what the server, or its
-// absence, said; the others only say why they skip.
-var explained sync.Map
-
-// skipper is the part of testing.TB that unavailable uses.
-type skipper interface {
-	Helper()
-	Logf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Skip(args ...any)
-}
-
-// unavailable skips tb, or fails it under CI=true, saying why (err says
-// more).
-func unavailable(tb skipper, ci bool, why string, err error) {
-	tb.Helper()
-	if ci {
-		tb.Fatalf("%s, and CI=true forbids skipping: %v", why, err)
-		return
-	}
-	if _, seen := explained.LoadOrStore(why, true); !seen {
-		tb.Logf("%v", err)
-	}
-	tb.Skip(why)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	return c.Ping(ctx).Err()
 }
 
 // URL returns the shared test server's URL, skipping tb (failing it
 // under CI=true) when there is none.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	c := shared()
-	if c.url == "" {
-		unavailable(tb, c.ci, c.why, c.err)
-	}
-	return c.url
+	return shared.URL(tb)
 }
 
 // Prefix returns a channel and key prefix no other test uses, so that
@@ -166,7 +88,7 @@ func StartServer(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		unavailable(tb, os.Getenv("CI") == "true", "redis-server is not installed (tests that restart Redis run one of their own)", err)
+		testsvc.Unavailable(tb, os.Getenv("CI") == "true", "redis-server is not installed (tests that restart Redis run one of their own)", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -12,17 +12,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"hxchat/internal/tcpproxy"
+	"hxchat/internal/testsvc"
 )
 
 // EnvURL is the environment variable naming the test server.
@@ -32,43 +30,8 @@ const EnvURL = "HXCHAT_TEST_POSTGRES_URL"
 // and database that .ci/run starts and creates.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// probeTimeout bounds the one look at DefaultURL a test binary takes. A
-// server on loopback answers in milliseconds; a closed port at once.
-const probeTimeout = 2 * time.Second
-
-// server is the test binary's one decision on which server to use.
-var server = sync.OnceValue(func() choice {
-	return choose(os.Getenv, answers)
-})
-
-// choice is the test server to use, or why there is none.
-type choice struct {
-	// url is the server's URL; empty when there is none.
-	url string
-	// why says why there is none, naming the address tried and EnvURL;
-	// err is what the server, or its absence, said.
-	why string
-	err error
-	// ci is CI=true: a test must fail rather than skip.
-	ci bool
-}
-
-// choose returns the server named by EnvURL in getenv, else DefaultURL if
-// it answers (answers returns nil).
-func choose(getenv func(string) string, answers func(ctx context.Context, url string) error) choice {
-	c := choice{url: getenv(EnvURL), ci: getenv("CI") == "true"}
-	if c.url != "" {
-		return c
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-	defer cancel()
-	if err := answers(ctx, DefaultURL); err != nil {
-		u, _ := url.Parse(DefaultURL)
-		return choice{why: fmt.Sprintf("PostgreSQL not answering at %s (set %s)", u.Host, EnvURL), err: err, ci: c.ci}
-	}
-	c.url = DefaultURL
-	return c
-}
+// server is the test binary's PostgreSQL.
+var server = &testsvc.Server{Name: "PostgreSQL", EnvURL: EnvURL, DefaultURL: DefaultURL, Answers: answers}
 
 // answers connects to the server at u and runs a query.
 func answers(ctx context.Context, u string) error {
@@ -80,42 +43,11 @@ func answers(ctx context.Context, u string) error {
 	return conn.Ping(ctx)
 }
 
-// explained holds each reason to skip that a test of this binary has
-// given: the first to skip for a reason also says what the server, or its
-// absence, said; the others only say why they skip.
-var explained sync.Map
-
-// skipper is the part of testing.TB that unavailable uses.
-type skipper interface {
-	Helper()
-	Logf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Skip(args ...any)
-}
-
-// unavailable skips tb, or fails it under CI=true, saying why c has no
-// server.
-func unavailable(tb skipper, c choice) {
-	tb.Helper()
-	if c.ci {
-		tb.Fatalf("%s, and CI=true forbids skipping: %v", c.why, c.err)
-		return
-	}
-	if _, seen := explained.LoadOrStore(c.why, true); !seen {
-		tb.Logf("%v", c.err)
-	}
-	tb.Skip(c.why)
-}
-
 // ServerURL returns the test server's URL, skipping tb (failing it under
 // CI=true) when there is none.
 func ServerURL(tb testing.TB) string {
 	tb.Helper()
-	c := server()
-	if c.url == "" {
-		unavailable(tb, c)
-	}
-	return c.url
+	return server.URL(tb)
 }
 
 // Schema creates a schema named t_<random> on the test server and returns
