@@ -159,8 +159,14 @@ test-go-short: ## Run the Go tests with the race detector and -short (no long in
 
 # The Playwright suite in e2e/ builds and serves the real binary and drives
 # Debian's Chromium (/usr/bin/chromium); it downloads no browser.
-e2e: ## Run the end-to-end tests in a real browser (Playwright, e2e/)
-	cd e2e && (test -d node_modules || npm ci --no-audit --no-fund) && npx --no-install playwright test
+# e2e/node_modules is (re)installed, like node_modules, when it is missing
+# or its lock file changed.
+e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e: e2e/node_modules/.package-lock.json ## Run the end-to-end tests in a real browser (Playwright, e2e/)
+	cd e2e && npx --no-install playwright test
 
 # test runs TEST_STEPS and ends with one line saying what the Go tests and
 # the e2e suite skipped, and why: each of those steps adds its own line to
