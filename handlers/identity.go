@@ -80,7 +80,7 @@ func (h *Handler) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, ok := h.cookies.read(c.Request())
 		if !ok {
-			if err := h.svc.AllowNewPerson(c.RealIP()); err != nil {
+			if err := h.svc.AllowNewPerson(clientNetwork(c.RealIP())); err != nil {
 				return err
 			}
 			var err error

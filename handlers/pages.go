@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -140,7 +141,22 @@ func formStatus(err error) int {
 
 // clientKey is the key the limits of an anonymous person are kept under:
 // their client address, since a new cookie makes a new person.
-func clientKey(c echo.Context) string { return "addr:" + c.RealIP() }
+func clientKey(c echo.Context) string { return "addr:" + clientNetwork(c.RealIP()) }
+
+// clientNetwork is the part of a client address one client holds: an
+// IPv4 address, or an IPv6 /64, since a host is handed a whole /64 and
+// picks addresses from it at will.
+func clientNetwork(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Is4() || ip.Is4In6() {
+		return addr
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}
 
 // redirect sends the browser to url: with HX-Redirect for htmx, 303 for
 // a plain form.
