@@ -64,25 +64,20 @@ const (
 
 // withDefaults fills the zero fields of l.
 func (l Limits) withDefaults() Limits {
-	if l.Rate <= 0 {
-		l.Rate = DefaultRate
-	}
-	if l.Burst <= 0 {
-		l.Burst = DefaultBurst
-	}
-	if l.RoomsPerHour <= 0 {
-		l.RoomsPerHour = DefaultRoomsPerHour
-	}
-	if l.RenamesPerMinute <= 0 {
-		l.RenamesPerMinute = DefaultRenamesPerMinute
-	}
-	if l.NewPeoplePerHour <= 0 {
-		l.NewPeoplePerHour = DefaultNewPeoplePerHour
-	}
-	if l.Connections <= 0 {
-		l.Connections = DefaultConnections
-	}
+	orDefault(&l.Rate, DefaultRate)
+	orDefault(&l.Burst, DefaultBurst)
+	orDefault(&l.RoomsPerHour, DefaultRoomsPerHour)
+	orDefault(&l.RenamesPerMinute, DefaultRenamesPerMinute)
+	orDefault(&l.NewPeoplePerHour, DefaultNewPeoplePerHour)
+	orDefault(&l.Connections, DefaultConnections)
 	return l
+}
+
+// orDefault sets *v to def unless it is above zero.
+func orDefault[T int | float64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Service is the one place where rooms, members and messages change: it
