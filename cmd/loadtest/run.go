@@ -58,6 +58,9 @@ type run struct {
 	fail func(error)
 	srv  *server
 	pid  int
+	// logMu serialises logf, which the traffic loop and its progress
+	// ticker both call: out may be any writer (a test's buffer).
+	logMu sync.Mutex
 }
 
 // now is the time since the run's epoch.
@@ -70,6 +73,8 @@ func (r *run) perSenderRate() float64 {
 
 // logf prints progress.
 func (r *run) logf(format string, args ...any) {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
 	fmt.Fprintf(r.out, "%s [%6.1fs] %s\n", r.sc.Name, r.now().Seconds(), fmt.Sprintf(format, args...))
 }
 
