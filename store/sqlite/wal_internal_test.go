@@ -123,21 +123,7 @@ func runFlood(t *testing.T, s *Store, f *walFixture, readers, each int,
 	ctx := t.Context()
 	done := make(chan struct{})
 	var reads, writes sync.WaitGroup
-	for range readers {
-		reads.Go(func() {
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if err := f.read(ctx, s); err != nil {
-					t.Errorf("reading: %v", err)
-					return
-				}
-			}
-		})
-	}
+	readUntil(t, &reads, done, readers, func() error { return f.read(ctx, s) })
 	for w := range 4 {
 		writes.Go(func() {
 			for i := range each {
@@ -151,6 +137,26 @@ func runFlood(t *testing.T, s *Store, f *walFixture, readers, each int,
 	writes.Wait()
 	close(done)
 	reads.Wait()
+}
+
+// readUntil starts n readers on wg, each calling read over and over until
+// done is closed; a failed read fails tb and ends that reader.
+func readUntil(tb testing.TB, wg *sync.WaitGroup, done <-chan struct{}, n int, read func() error) {
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := read(); err != nil {
+					tb.Errorf("reading: %v", err)
+					return
+				}
+			}
+		})
+	}
 }
 
 // wantWALBounded fails t when the WAL file of the store at path holds
@@ -277,21 +283,7 @@ func benchWALFlood(b *testing.B, bound bool, write func(ctx context.Context, s *
 		writes     sync.WaitGroup
 		done       = make(chan struct{})
 	)
-	for range 2 {
-		reads.Go(func() {
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if err := f.read(ctx, s); err != nil {
-					b.Errorf("reading: %v", err)
-					return
-				}
-			}
-		})
-	}
+	readUntil(b, &reads, done, 2, func() error { return f.read(ctx, s) })
 	b.ResetTimer()
 	for range 4 {
 		writes.Go(func() {
