@@ -44,3 +44,33 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	}
 	return v, nil
 }
+
+// SetSecret stores value under name, replacing the value there.
+func (s *Store) SetSecret(ctx context.Context, name string, value []byte) error {
+	if value == nil {
+		value = []byte{} // the column is NOT NULL; an empty secret is still one
+	}
+	defer s.boundWAL()
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+		name, value)
+	s.noteWrite(err)
+	return wrap("set secret", err)
+}
+
+// DeleteSecret deletes the value stored under name and reports whether
+// there was one. The single writer runs concurrent deletes one after the
+// other, so only the first finds the row.
+func (s *Store) DeleteSecret(ctx context.Context, name string) (bool, error) {
+	defer s.boundWAL()
+	res, err := s.write.ExecContext(ctx, `DELETE FROM secrets WHERE name = ?`, name)
+	s.noteWrite(err)
+	if err != nil {
+		return false, wrap("delete secret", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap("delete secret", err)
+	}
+	return n > 0, nil
+}

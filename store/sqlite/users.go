@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"hxchat/chat"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -18,7 +19,7 @@ func (s *Store) CreateUser(ctx context.Context) (chat.User, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The name depends on the ID, which only the insert reveals.
 		if err := tx.QueryRowContext(ctx,
-			`INSERT INTO users (name) VALUES ('') RETURNING id`).Scan(&u.ID); err != nil {
+			`INSERT INTO users (name, created_at) VALUES ('', ?) RETURNING id`, time.Now().UnixNano()).Scan(&u.ID); err != nil {
 			return err
 		}
 		u.Name = fmt.Sprintf("member%d", u.ID)
