@@ -16,9 +16,10 @@ import (
 
 // SQLSTATE codes this package reacts to.
 const (
-	uniqueViolation = "23505"
-	queryCanceled   = "57014" // statement_timeout, or a cancel request
-	diskFull        = "53100" // a table or index could not grow
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503" // a row points to one that does not exist
+	queryCanceled       = "57014" // statement_timeout, or a cancel request
+	diskFull            = "53100" // a table or index could not grow
 )
 
 // wrap adds op to a driver error and, for the failures a caller can act
@@ -95,4 +96,12 @@ func stamp(t time.Time) time.Time {
 		t = time.Now()
 	}
 	return t.Truncate(time.Microsecond).UTC()
+}
+
+// violated reports whether err is the server's SQLSTATE code, on
+// constraint (on any, when constraint is ""): the names the migrations
+// give the constraints tell which input clashed.
+func violated(err error, code, constraint string) bool {
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pe.Code == code && (constraint == "" || pe.ConstraintName == constraint)
 }

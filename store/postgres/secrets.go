@@ -45,3 +45,29 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	}
 	return v, nil
 }
+
+// SetSecret stores value under name, replacing the value there.
+func (s *Store) SetSecret(ctx context.Context, name string, value []byte) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	if value == nil {
+		value = []byte{} // the column is NOT NULL; an empty secret is still one
+	}
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+		name, value)
+	return wrap("set secret", err, chat.Unreachable)
+}
+
+// DeleteSecret deletes the value stored under name and reports whether
+// there was one. Of two deletes at once, the second waits for the first
+// and then finds no row, so only one caller is told true.
+func (s *Store) DeleteSecret(ctx context.Context, name string) (bool, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM secrets WHERE name = $1`, name)
+	if err != nil {
+		return false, wrap("delete secret", err, chat.Unreachable)
+	}
+	return tag.RowsAffected() > 0, nil
+}
