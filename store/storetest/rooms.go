@@ -15,41 +15,43 @@ func testRooms(t *testing.T, open func(t *testing.T) chat.Store) {
 		if err != nil {
 			t.Fatalf("CreateRoom: %v", err)
 		}
-		if r.ID <= 0 || r.Name != "General" || !sameTime(r.CreatedAt, t0) {
-			t.Errorf("CreateRoom: got %+v, want a positive ID, name General, CreatedAt %v", r, t0)
+		if r.ID <= 0 || r.Name != "General" || !sameTime(r.CreatedAt, t0) || r.Kind != chat.RoomOpen || r.CreatedBy != 0 || r.Archived {
+			t.Errorf("CreateRoom: got %+v, want a positive ID, name General, CreatedAt %v, an open room by nobody", r, t0)
 		}
 		got, err := s.Room(t.Context(), r.ID)
 		if err != nil {
 			t.Fatalf("Room(%d): %v", r.ID, err)
 		}
-		if got.ID != r.ID || got.Name != r.Name || !sameTime(got.CreatedAt, r.CreatedAt) {
-			t.Errorf("Room(%d): got %+v, want %+v", r.ID, got, r)
+		if d := roomDiff(got, r); d != "" {
+			t.Errorf("Room(%d): %s", r.ID, d)
 		}
 	})
 
-	t.Run("ListInCreationOrder", func(t *testing.T) {
+	t.Run("ListedByName", func(t *testing.T) {
 		s := open(t)
-		rooms, err := s.Rooms(t.Context())
+		rooms, err := s.RoomsFor(t.Context(), 0, "", 0, 10)
 		if err != nil || len(rooms) != 0 {
-			t.Fatalf("Rooms of an empty store: got %v, %v, want none", rooms, err)
+			t.Fatalf("RoomsFor of an empty store: got %v, %v, want none", rooms, err)
 		}
-		// Not in alphabetical order, so that sorting by name would show.
-		want := []string{"Kitchen", "Attic", "Porch"}
-		var ids []int64
-		for _, n := range want {
-			ids = append(ids, MustCreateRoom(t, s, n).ID)
+		// Not in alphabetical order, so that listing by ID would show.
+		byID := map[string]int64{}
+		for _, n := range []string{"Kitchen", "Attic", "Porch"} {
+			byID[n] = MustCreateRoom(t, s, n).ID
 		}
-		rooms, err = s.Rooms(t.Context())
+		rooms, err = s.RoomsFor(t.Context(), 0, "", 0, 10)
 		if err != nil {
-			t.Fatalf("Rooms: %v", err)
+			t.Fatalf("RoomsFor: %v", err)
 		}
+		want := []string{"Attic", "Kitchen", "Porch"}
 		var gotNames []string
-		var gotIDs []int64
 		for _, r := range rooms {
-			gotNames, gotIDs = append(gotNames, r.Name), append(gotIDs, r.ID)
+			gotNames = append(gotNames, r.Name)
+			if r.ID != byID[r.Name] || r.Kind != chat.RoomOpen {
+				t.Errorf("RoomsFor: got %+v, want ID %d, kind open", r, byID[r.Name])
+			}
 		}
-		if !slices.Equal(gotNames, want) || !slices.Equal(gotIDs, ids) {
-			t.Errorf("Rooms: got %v %v, want %v %v", gotNames, gotIDs, want, ids)
+		if !slices.Equal(gotNames, want) {
+			t.Errorf("RoomsFor: got %v, want %v", gotNames, want)
 		}
 	})
 

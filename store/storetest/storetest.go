@@ -17,11 +17,35 @@
 //     error (the caller has looked the room up already);
 //   - a limit <= 0 returns no messages (Before's More still tells whether
 //     there are any);
-//   - Secret calls generate only when name holds no value yet.
+//   - Secret calls generate only when name holds no value yet;
+//   - an account is a person with an email: Account, AccountByName, the
+//     Set* methods and Accounts know nothing of open-mode people (reason
+//     NoMember), while a display name is taken by anyone's; when both
+//     the email and the name of a new account are taken, the error names
+//     the email;
+//   - Credentials and Session return deactivated accounts too, marked;
+//     TouchSession of an unknown session fails with reason SignedOut;
+//   - a link works until its time, inclusive; a new link for a person
+//     (0 for nobody yet, as the setup link) replaces the earlier ones;
+//   - CreateRoomOf adds the creator of a private or direct room to its
+//     members and keeps none for an open room; a direct room's Name is
+//     "", and RenameRoom of it fails with reason NoRoom; an unknown
+//     creator or member fails with reason NoMember, storing nothing;
+//   - RoomsFor orders by NameKey as Go compares strings, byte by byte
+//     ("Éclair" after "zoo"), and lists archived rooms too;
+//   - DirectRooms' newest room is the one created last (highest ID);
+//     People and Members are ordered by NameKey, then ID;
+//   - AddMember to an unknown room fails with reason NoRoom, of an
+//     unknown person with NoMember; Members, IsMember and RemoveMember
+//     of an unknown room find nobody;
+//   - a limit <= 0 lists nothing, in Accounts, RoomsFor, DirectRooms
+//     and AuditLog too.
 package storetest
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) chat.Store) {
 	t.Run("Secret", func(t *testing.T) { testSecret(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("ManyPosters", func(t *testing.T) { testManyPosters(t, open) })
+	t.Run("Directory", func(t *testing.T) { testDirectory(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(t.Context()); err != nil {
 			t.Errorf("Ping: %v", err)
@@ -129,6 +154,22 @@ func messageDiff(got, want chat.Message) string {
 	}
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
 	if got != want {
+		return fmt.Sprintf("got %+v, want %+v", got, want)
+	}
+	return ""
+}
+
+// roomDiff describes how got differs from want, or returns "".
+func roomDiff(got, want chat.Room) string {
+	if !sameTime(got.CreatedAt, want.CreatedAt) {
+		return fmt.Sprintf("CreatedAt %v, want %v in UTC", got.CreatedAt, want.CreatedAt)
+	}
+	if !slices.Equal(got.People, want.People) {
+		return fmt.Sprintf("People %v, want %v", got.People, want.People)
+	}
+	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
+	got.People, want.People = nil, nil
+	if !reflect.DeepEqual(got, want) {
 		return fmt.Sprintf("got %+v, want %+v", got, want)
 	}
 	return ""
