@@ -51,6 +51,11 @@ type options struct {
 	origins []string
 	// dev serves the component gallery.
 	dev bool
+	// accounts runs accounts mode (the default of hxchat) instead of open
+	// mode, with a cheap password hasher.
+	accounts bool
+	// trusted are the handlers' TrustedProxies.
+	trusted []string
 }
 
 // stack is the whole application on a temporary SQLite file, served by
@@ -65,6 +70,8 @@ type stack struct {
 	general, random chat.Room
 	// direct numbers the tokens of MustPostDirect.
 	direct atomic.Int64
+	// routes are the routes the handlers registered.
+	routes []*echo.Route
 }
 
 // MustStart builds and serves a stack that is shut down when t ends.
@@ -90,7 +97,12 @@ func MustStart(t *testing.T, opt options) *stack {
 	if limits == (chat.Limits{}) {
 		limits = generous
 	}
-	svc := chat.NewService(log, store, broker, func() time.Time { return now }, limits)
+	mode := chat.OpenMode()
+	if opt.accounts {
+		// The default argon2id setting takes tens of milliseconds a hash.
+		mode = chat.WithHasher(chat.Hasher{Memory: 64, Time: 1, Threads: 1})
+	}
+	svc := chat.NewService(log, store, broker, func() time.Time { return now }, limits, mode)
 
 	var tokens atomic.Int64
 	web, err := handlers.New(log, svc, h, handlers.Config{
@@ -99,6 +111,8 @@ func MustStart(t *testing.T, opt options) *stack {
 		Token:          func() string { return "tok" + strconv.FormatInt(tokens.Add(1), 10) },
 		Ready:          []handlers.Check{{Name: "store", Ping: store.Ping}, {Name: "broker", Ping: broker.Ping}},
 		Dev:            opt.dev,
+		Open:           !opt.accounts,
+		TrustedProxies: opt.trusted,
 	})
 	if err != nil {
 		t.Fatalf("handlers.New: %v", err)
@@ -119,13 +133,14 @@ func MustStart(t *testing.T, opt options) *stack {
 		}
 	})
 
-	s := &stack{srv: srv, store: store, svc: svc, hub: h}
+	s := &stack{srv: srv, store: store, svc: svc, hub: h, routes: e.Routes()}
 	s.general = MustCreateRoom(t, svc, "General")
 	s.random = MustCreateRoom(t, svc, "Random")
 	return s
 }
 
-// MustCreateRoom creates a room through the service.
+// MustCreateRoom creates a room through the service: an open room, in
+// either mode.
 func MustCreateRoom(t *testing.T, svc *chat.Service, name string) chat.Room {
 	t.Helper()
 	r, err := svc.CreateRoom(t.Context(), "", name)
@@ -219,6 +234,8 @@ type browser struct {
 	s    *stack
 	jar  http.CookieJar
 	http *http.Client
+	// me is the account the browser signed in as, in accounts mode.
+	me chat.Account
 }
 
 // newBrowser returns a browser with no cookies yet.

@@ -1,0 +1,150 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html/atom"
+
+	"hxchat/chat"
+)
+
+func TestFirstStartLeadsToSetup(t *testing.T) {
+	t.Parallel()
+	s := MustStart(t, options{accounts: true})
+	b := s.newBrowser(t)
+
+	for _, path := range []string{"/", "/chat/rooms", "/login", roomPath(s.general.ID), "/admin", "/account"} {
+		r := b.MustGet(t, path)
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/setup" {
+			t.Errorf("GET %s before setup: got %d to %q, want 303 to /setup", path, r.status, r.header.Get("Location"))
+		}
+	}
+
+	r := b.MustGet(t, "/setup")
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /setup: got %d, want 200", r.status)
+	}
+	if got := mainText(t, r); !strings.Contains(got, "setup link") || !strings.Contains(got, "log") {
+		t.Errorf("/setup without a token says %q, want where the setup link is: the server's log", got)
+	}
+	if in := first(r.doc(t), and(tag(atom.Input), hasAttr("name", "password"))); in != nil {
+		t.Errorf("/setup without a token shows an account form, want none")
+	}
+
+	for _, tok := range []string{"wrong", ""} {
+		path := "/setup?token=" + tok
+		csrf := b.MustFormCSRF(t, "/setup?token=wrong")
+		r := b.MustPost(t, path, url.Values{"_csrf": {csrf}, "name": {"Mallory"}, "email": {"m@example.com"}, "password": {password}})
+		if r.status != http.StatusNotFound || setCookie(r, sessionCookie) != nil {
+			t.Errorf("POST %s: got %d, session cookie %v; want 404 and no session", path, r.status, setCookie(r, sessionCookie))
+		}
+		if pending, err := s.svc.NeedsSetup(t.Context()); err != nil || !pending {
+			t.Errorf("after POST %s: NeedsSetup %v, %v; want still pending", path, pending, err)
+		}
+	}
+
+	tok, err := s.svc.SetupToken(t.Context())
+	if err != nil {
+		t.Fatalf("SetupToken: %v", err)
+	}
+	path := "/setup?token=" + tok
+	csrf := b.MustFormCSRF(t, path)
+	r = b.MustPost(t, path, url.Values{"_csrf": {csrf}, "name": {"Ada"}, "email": {emailOf("Ada")}, "password": {password}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin" {
+		t.Fatalf("setup: got %d to %q, want 303 to /admin", r.status, r.header.Get("Location"))
+	}
+	c := setCookie(r, sessionCookie)
+	if c == nil {
+		t.Fatalf("setup: Set-Cookie %q, want %s", r.header.Values("Set-Cookie"), sessionCookie)
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.Domain != "" {
+		t.Errorf("session cookie: HttpOnly %v, SameSite %v, Path %q, Secure %v, Domain %q; want HttpOnly, Lax, /, not Secure over HTTP, no Domain",
+			c.HttpOnly, c.SameSite, c.Path, c.Secure, c.Domain)
+	}
+	if c := setCookie(r, secureSessionCookie); c != nil {
+		t.Errorf("setup over HTTP set %s, want only %s", secureSessionCookie, sessionCookie)
+	}
+	ada := s.MustAccount(t, "Ada")
+	if !ada.Admin || ada.Email != emailOf("Ada") {
+		t.Errorf("first account: got %+v, want an administrator with email %s", ada, emailOf("Ada"))
+	}
+	if r := b.MustGet(t, "/admin"); r.status != http.StatusOK {
+		t.Errorf("/admin for the first account: got %d, want 200", r.status)
+	}
+
+	// The rooms the server made are open rooms that the new account sees.
+	doc := b.MustGet(t, "/chat/rooms").doc(t)
+	for _, room := range []chat.Room{s.general, s.random} {
+		if room.Kind != chat.RoomOpen {
+			t.Errorf("room %q: kind %q, want open", room.Name, room.Kind)
+		}
+		if a := first(doc, and(tag(atom.A), hasAttr("href", roomPath(room.ID)))); textOf(a) != room.Name {
+			t.Errorf("room list: link to %q: got %q", room.Name, textOf(a))
+		}
+	}
+
+	anon := s.newBrowser(t)
+	for _, p := range []string{"/setup", path} {
+		r := anon.MustGet(t, p)
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
+			t.Errorf("GET %s after setup: got %d to %q, want 303 to /login", p, r.status, r.header.Get("Location"))
+		}
+	}
+	csrf = anon.MustFormCSRF(t, "/login")
+	r = anon.MustPost(t, path, url.Values{"_csrf": {csrf}, "name": {"Eve"}, "email": {emailOf("Eve")}, "password": {password}})
+	if r.status < 400 || setCookie(r, sessionCookie) != nil {
+		t.Errorf("setup again with the used link: got %d, want refused without a session", r.status)
+	}
+	if accounts, err := s.store.Accounts(t.Context(), 0, 10); err != nil || len(accounts) != 1 {
+		t.Errorf("accounts after a second setup: got %d (%v), want 1", len(accounts), err)
+	}
+}
+
+func TestSessionCookieOverHTTPS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		secure  bool
+	}{
+		{"trusted proxy", []string{"127.0.0.0/8"}, true},
+		{"untrusted client", nil, false},
+		{"other proxy", []string{"10.0.0.0/8"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := MustStart(t, options{accounts: true, trusted: tc.trusted})
+			s.MustSetup(t)
+			b := s.newBrowser(t)
+			csrf := b.MustFormCSRF(t, "/login")
+			form := url.Values{"_csrf": {csrf}, "email": {emailOf("Ada")}, "password": {password}}
+			r := b.MustPost(t, "/login", form, "X-Forwarded-Proto", "https")
+			if r.status != http.StatusSeeOther {
+				t.Fatalf("sign in: got %d, want 303", r.status)
+			}
+			name, other := sessionCookie, secureSessionCookie
+			if tc.secure {
+				name, other = other, name
+			}
+			c := setCookie(r, name)
+			if c == nil {
+				t.Fatalf("Set-Cookie %q: want %s", r.header.Values("Set-Cookie"), name)
+			}
+			if setCookie(r, other) != nil {
+				t.Errorf("Set-Cookie %q: want no %s", r.header.Values("Set-Cookie"), other)
+			}
+			if c.Secure != tc.secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("%s: Secure %v, HttpOnly %v, Path %q, Domain %q, SameSite %v; want Secure %v, HttpOnly, /, no Domain, Lax",
+					name, c.Secure, c.HttpOnly, c.Path, c.Domain, c.SameSite, tc.secure)
+			}
+			// The secure cookie signs in as the plain one does.
+			page := s.newBrowser(t).MustGet(t, "/account", "Cookie", name+"="+c.Value)
+			if page.status != http.StatusOK {
+				t.Errorf("/account with %s: got %d, want 200", name, page.status)
+			}
+		})
+	}
+}
