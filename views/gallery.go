@@ -144,7 +144,7 @@ func GallerySamples() []Sample {
 	roomsPage := func(rooms []chat.Room) func(Layout) templ.Component {
 		return func(l Layout) templ.Component {
 			l.Me, l.CSRF, l.Title = ana, "sample", "Rooms"
-			return Rooms(RoomsPage{Layout: l, Rooms: rooms, NameForm: NameForm{CSRF: "sample", Name: ana.Name}})
+			return Rooms(RoomsPage{Layout: l, Rooms: RoomList{Rooms: rooms}, NameForm: NameForm{CSRF: "sample", Name: ana.Name}})
 		}
 	}
 	errorPage := func(status int, err error) func(Layout) templ.Component {
@@ -166,6 +166,9 @@ func GallerySamples() []Sample {
 			shown: roomPage(samplePage(), []chat.User{ana, bo, chandra}, 2)},
 		{Name: "room-empty", Title: "Room page of a new room", From: "GET /chat/rooms/{id} before anyone wrote", Page: true,
 			shown: roomPage(chat.Page{}, []chat.User{ana}, 0)},
+	}
+	samples = append(samples, accountPages()...)
+	samples = append(samples, []Sample{
 		{Name: "error-not-found", Title: "Error page: no such room", From: "any address of a room that does not exist", Page: true,
 			shown: errorPage(404, chat.Fail(chat.NoRoom))},
 		{Name: "error-no-page", Title: "Error page: no such page", From: "any address with no page", Page: true,
@@ -176,6 +179,8 @@ func GallerySamples() []Sample {
 			shown: errorPage(503, chat.Fail(chat.Restarting))},
 		{Name: "error-internal", Title: "Error page: the server's fault", From: "any request that fails on the server's side", Page: true,
 			shown: errorPage(500, nil)},
+		{Name: "error-signed-out", Title: "Error page: signed out", From: "a request whose session ended, when it cannot go to /login", Page: true,
+			shown: errorPage(401, chat.Fail(chat.SignedOut))},
 
 		{Name: "messages", Title: "New messages", From: "the hub, to every member of the room, as messages are stored",
 			Sent: appended(msgs[2:]), shown: fragment("New messages", galleryLog(Older(sampleRoom.ID, chat.Page{Messages: msgs})))},
@@ -189,7 +194,9 @@ func GallerySamples() []Sample {
 			Sent: Older(sampleRoom.ID, samplePage()), shown: fragment("Older messages", galleryLog(Older(sampleRoom.ID, samplePage())))},
 		{Name: "sent", Title: "Message sent", From: "the socket, to the sender of a stored message: a fresh, empty form",
 			Sent: Sent(SendForm{Room: 1, Token: "sample"}), shown: fragment("Message sent", Sent(SendForm{Room: 1, Token: "sample"}))},
-	}
+		{Name: "more-rooms", Title: "More rooms", From: "GET the “More rooms” link’s address from htmx: the next page of the room list, replacing the link",
+			Sent: RoomListItems(moreRooms()), shown: fragment("More rooms", galleryRoomList(moreRooms()))},
+	}...)
 	for _, f := range []struct {
 		name string
 		err  error

@@ -22,6 +22,13 @@ type Layout struct {
 	// Scheme forces "light" or "dark" colours on the page; empty follows
 	// the operating system.
 	Scheme string
+	// SignedIn is true when Me signed in with an account: the header
+	// shows "Account" and the "Sign out" button. False in open mode and
+	// on the pages before signing in.
+	SignedIn bool
+	// Admin is true when Me is an administrator: the header links to
+	// /admin.
+	Admin bool
 }
 
 // NameForm is the form that changes the viewer's display name.
@@ -44,17 +51,36 @@ type RoomForm struct {
 	Name string
 	// Err is why the name was refused, if it was.
 	Err error
+	// Kinds offers the choice between an open and a private room
+	// (accounts mode); without it every room is open.
+	Kinds bool
+	// Private is the choice made: a private room.
+	Private bool
 }
 
 // RoomsPage is the list of rooms.
 type RoomsPage struct {
 	Layout
-	// Rooms are all rooms, oldest first.
-	Rooms []chat.Room
+	// Rooms are the first page of the open and private rooms the viewer
+	// belongs to, by name.
+	Rooms RoomList
+	// Direct are the viewer's direct conversations, newest first, each
+	// with its People.
+	Direct []chat.Room
 	// Form is the create-room form.
 	Form RoomForm
 	// NameForm is the display-name form.
 	NameForm NameForm
+}
+
+// RoomList is one page of the room list. When there are more rooms it
+// ends with a "More rooms" control that fetches More and replaces itself
+// with the next page.
+type RoomList struct {
+	// Rooms are in order of name.
+	Rooms []chat.Room
+	// More is the address of the next page ("" when this is the last).
+	More string
 }
 
 // SendForm is the message form of a room.
@@ -81,6 +107,12 @@ type RoomPage struct {
 	Send SendForm
 	// NameForm is the display-name form.
 	NameForm NameForm
+	// Title is the room's heading: its name or, for a direct room, the
+	// other people's names.
+	Title string
+	// Members is true when the room has a member list to show (a
+	// private or direct room, in accounts mode).
+	Members bool
 }
 
 // GalleryPage is the component gallery: every sample, in both schemes.

@@ -38,3 +38,9 @@ func (Fragments) Log(room int64, page chat.Page) ([]byte, error) {
 func (Fragments) Presence(p chat.Presence) ([]byte, error) {
 	return Bytes(context.Background(), presence(p))
 }
+
+// Ended renders the alert a connection shows as the server closes it for
+// reason.
+func (Fragments) Ended(reason chat.Reason) ([]byte, error) {
+	return Bytes(context.Background(), SendFailed(chat.Fail(reason)))
+}

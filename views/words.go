@@ -3,6 +3,8 @@ package views
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"hxchat/chat"
 )
@@ -10,9 +12,14 @@ import (
 // The labels of the fields people fill in. Error sentences name a field
 // by its label, so that the two always agree.
 const (
-	labelRoomName    = "Room name"
-	labelDisplayName = "Display name"
-	labelMessage     = "Message"
+	labelRoomName        = "Room name"
+	labelDisplayName     = "Display name"
+	labelMessage         = "Message"
+	labelName            = "Name"
+	labelEmail           = "Email"
+	labelPassword        = "Password"
+	labelCurrentPassword = "Current password"
+	labelNewPassword     = "New password"
 )
 
 // fieldLabel is how a sentence names f.
@@ -24,8 +31,30 @@ func fieldLabel(f chat.Field) string {
 		return labelDisplayName
 	case chat.FieldBody:
 		return labelMessage
+	case chat.FieldEmail:
+		return labelEmail
+	case chat.FieldPassword:
+		return labelPassword
 	}
 	return "This field"
+}
+
+// accountLabel names f as the account forms and the members form label
+// it: the display name is "Name" there.
+func accountLabel(f chat.Field) string {
+	if f == chat.FieldDisplayName {
+		return labelName
+	}
+	return fieldLabel(f)
+}
+
+// newPasswordLabel names f as the forms that set a new password label
+// it.
+func newPasswordLabel(f chat.Field) string {
+	if f == chat.FieldPassword {
+		return labelNewPassword
+	}
+	return fieldLabel(f)
 }
 
 // somethingWrong is what people read when the fault is the server's.
@@ -35,12 +64,15 @@ const somethingWrong = "Something went wrong on our side. Please try again."
 // to do: every domain error is put into words here. An error that is not
 // a domain error is the server's fault, and its details are not for
 // people.
-func ErrorText(err error) string {
+func ErrorText(err error) string { return errorText(err, fieldLabel) }
+
+// errorText is ErrorText for a form whose fields label names.
+func errorText(err error, label func(chat.Field) string) string {
 	e := chat.AsError(err)
 	if e == nil {
 		return somethingWrong
 	}
-	field := fieldLabel(e.Field)
+	field := label(e.Field)
 	switch e.Reason {
 	case chat.Empty:
 		if e.Field == chat.FieldBody {
@@ -73,12 +105,18 @@ func ErrorText(err error) string {
 		if e.Field == chat.FieldDisplayName {
 			return fmt.Sprintf("Someone is already called %q (or a name that looks the same). Pick another.", e.Value)
 		}
+		if e.Field == chat.FieldEmail {
+			return fmt.Sprintf("There is an account for %q already. Sign in with it instead.", e.Value)
+		}
 		return fmt.Sprintf("%q is already taken.", e.Value)
 	case chat.Clash:
 		return "That clashes with something already stored."
 	case chat.NoRoom:
 		return "There is no such room. Its address may have been mistyped."
 	case chat.NoMember:
+		if e.Value != "" {
+			return fmt.Sprintf("Nobody with an account is called %q.", e.Value)
+		}
 		return "There is no such member."
 	case chat.CrossSite:
 		return "This form has expired or came from another site. Reload the page and try again."
@@ -94,6 +132,32 @@ func ErrorText(err error) string {
 		return "Too many new visitors have come from your network in the last hour. Try again later."
 	case chat.TooManyConnections:
 		return fmt.Sprintf("You have %d chat pages open, the most one person may. Close one and reload this page.", e.Limit)
+	case chat.WeakPassword:
+		return fmt.Sprintf("%s must be at least %d characters.", field, e.Limit)
+	case chat.BadEmail:
+		if e.Value != "" {
+			return fmt.Sprintf("%q is not an email address. Write it like name@example.com.", e.Value)
+		}
+		return "Write an email address like name@example.com."
+	case chat.WrongPassword:
+		if e.Field == chat.FieldPassword {
+			return "That is not your current password."
+		}
+		return "That email and password do not match an active account."
+	case chat.SetupDone:
+		return "hxchat is set up already: its first account exists. Sign in instead."
+	case chat.LinkExpired:
+		return "This link has been used, replaced or has expired. Ask an administrator for a new one."
+	case chat.SignedOut:
+		return "You are signed out. Sign in again."
+	case chat.NotAllowed:
+		return "Only an administrator, or the person who made the room, may do that."
+	case chat.Archived:
+		return "This room is archived: you can read it, not write in it."
+	case chat.Removed:
+		return "You are no longer in this room."
+	case chat.TooManySignIns:
+		return "Too many failed sign-ins. Try again in " + waitWords(e.Wait) + "."
 	case chat.Restarting:
 		return "The server is restarting. Please try again in a moment."
 	case chat.Busy:
@@ -108,9 +172,60 @@ func ErrorText(err error) string {
 	return somethingWrong
 }
 
+// waitWords says how long d is, rounded up to whole minutes, or to
+// whole seconds under a minute: "3 minutes", "45 seconds".
+func waitWords(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "a moment"
+	case d <= time.Minute-time.Second:
+		return count(int64((d+time.Second-1)/time.Second), "second", "seconds")
+	}
+	return count(int64((d+time.Minute-1)/time.Minute), "minute", "minutes")
+}
+
+// count is n and the noun that goes with it: "1 minute", "3 minutes".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}
+
+// auditWords says what an entry of the audit log records.
+func auditWords(action string) string {
+	switch action {
+	case "deactivate":
+		return "Deactivated an account"
+	case "reactivate":
+		return "Reactivated an account"
+	case "make_admin":
+		return "Made an administrator"
+	case "remove_admin":
+		return "Removed an administrator"
+	case "reset_link":
+		return "Made a password-reset link"
+	case "reset_invitation":
+		return "Reset the invitation link"
+	case "rename_room":
+		return "Renamed a room"
+	case "archive_room":
+		return "Archived a room"
+	case "restore_room":
+		return "Restored a room"
+	case "add_member":
+		return "Added a member to a room"
+	case "remove_member":
+		return "Removed a member from a room"
+	}
+	return action
+}
+
 // errorHeading is the title of the error page for status.
 func errorHeading(status int) string {
 	switch status {
+	case http.StatusUnauthorized:
+		return "Please sign in"
 	case http.StatusNotFound:
 		return "Not found"
 	case http.StatusForbidden:
@@ -137,6 +252,8 @@ func errorPageText(status int, err error) string {
 	switch status {
 	case http.StatusNotFound:
 		return "There is no page at this address. The room may have been mistyped."
+	case http.StatusUnauthorized:
+		return "Sign in to see this page."
 	case http.StatusForbidden:
 		return "This request was refused. Reload the page and try again."
 	case http.StatusMethodNotAllowed:
