@@ -11,7 +11,9 @@ import (
 // after the cursor and for at most a page, so a page costs the same
 // whether there are ten rooms or ten thousand; only the page's rows, and
 // the person's private rooms after the cursor, are sorted together at the
-// end. BenchmarkRoomsFor: a page of 50 of 10,000 rooms in about 0.2 ms.
+// end. BenchmarkRoomsFor, on a busy 2-vCPU VM: a page of 50 of 10,000
+// rooms in 0.2 to 0.25 ms for everyone, 0.3 to 0.4 ms for a person in
+// 250 rooms, whose rooms are each looked up.
 const (
 	// openRooms is the page of open rooms after (?1, ?2), ?3 long.
 	openRooms = `SELECT * FROM (SELECT ` + roomColumns + `, r.name_key FROM rooms r
@@ -44,13 +46,13 @@ func (s *Store) RoomsFor(ctx context.Context, user int64, afterKey string, after
 	if limit <= 0 {
 		return []chat.Room{}, nil // SQLite reads a negative LIMIT as no limit
 	}
-	query, args := roomsForEveryone, []any{afterKey, afterID, limit}
+	query, args := s.everyonesRooms, []any{afterKey, afterID, limit}
 	if user != 0 {
-		query, args = roomsForMember, append(args, user)
+		query, args = s.membersRooms, append(args, user)
 	}
 	s.readers.RLock()
 	defer s.readers.RUnlock()
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := query.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, wrap("rooms for", err)
 	}
