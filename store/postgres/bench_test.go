@@ -13,3 +13,8 @@ import (
 func BenchmarkAddMessage(b *testing.B) {
 	storetest.BenchAddMessage(b, func(b *testing.B) chat.Store { return MustOpen(b, pgtest.Schema(b)) })
 }
+
+// BenchmarkRoomsFor measures a page of the room list among 10,000 rooms.
+func BenchmarkRoomsFor(b *testing.B) {
+	storetest.BenchRoomsFor(b, func(b *testing.B) chat.Store { return MustOpen(b, pgtest.Schema(b)) })
+}

@@ -13,7 +13,9 @@ import (
 // after the cursor and for at most a page, so a page costs the same
 // whether there are ten rooms or ten thousand; only the page's rows, and
 // the person's private rooms after the cursor, are sorted together at the
-// end. BenchmarkRoomsFor: a page of 50 of 10,000 rooms in about 0.5 ms.
+// end. BenchmarkRoomsFor, on a busy 2-vCPU VM: a page of 50 of 10,000
+// rooms in 0.2 ms for everyone, 0.5 to 0.8 ms for a person in 250 rooms,
+// whose rooms are each looked up.
 const (
 	// openRooms is the page of open rooms after ($1, $2), $3 long.
 	openRooms = `(SELECT ` + roomColumns + `, r.name_key FROM rooms r
@@ -27,11 +29,20 @@ const (
 		ORDER BY r.name_key, r.id LIMIT $3)
 		ORDER BY name_key, id LIMIT $3`
 	// roomsForMember is the page of open rooms and the private rooms of
-	// person $4, whose rooms come from room_members_by_user.
+	// person $4. Their rooms come from room_members_by_user, each looked
+	// up in rooms by ID: OFFSET 0 keeps the planner from merging the
+	// LATERAL subquery into a join it may turn around, walking every
+	// private room in order of name looking for the person's, which for
+	// someone in none of many is all of them, on every page. It did so
+	// in the generic plan of the prepared statement: 1.3 ms for someone in
+	// no private room of 10,000 rooms, against 0.2 ms (EXPLAIN ANALYZE).
 	roomsForMember = openRooms + `
 		UNION ALL
-		(SELECT ` + roomColumns + `, r.name_key FROM room_members m JOIN rooms r ON r.id = m.room_id
-		WHERE m.user_id = $4 AND r.kind = 'private' AND (r.name_key, r.id) > ($1, $2)
+		(SELECT r.* FROM room_members m CROSS JOIN LATERAL (
+			SELECT ` + roomColumns + `, r.name_key FROM rooms r
+			WHERE r.id = m.room_id AND r.kind = 'private' AND (r.name_key, r.id) > ($1, $2)
+			OFFSET 0) AS r
+		WHERE m.user_id = $4
 		ORDER BY r.name_key, r.id LIMIT $3)
 		ORDER BY name_key, id LIMIT $3`
 )

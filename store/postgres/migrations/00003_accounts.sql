@@ -42,6 +42,10 @@ CREATE UNIQUE INDEX rooms_direct_key ON rooms (name_key) WHERE kind = 'direct';
 -- The room list: a page of each kind in order of name, read from here
 -- without sorting the rooms (see RoomsFor).
 CREATE INDEX rooms_by_kind_name ON rooms (kind, name_key, id);
+-- Statistics of kind now, rather than at autovacuum's next pass: without
+-- them the planner may take the room list for a short one, and sort all
+-- of it for each page instead of reading the page from the index.
+ANALYZE rooms;
 
 -- The people added to private and direct rooms; open rooms have none.
 CREATE TABLE room_members (
