@@ -18,7 +18,20 @@ type Room struct {
 	Name string
 	// CreatedAt is when the room was created.
 	CreatedAt time.Time
+	// Kind says who belongs to the room (RoomOpen when empty).
+	Kind RoomKind
+	// CreatedBy is the account that created the room; 0 for the rooms
+	// the server made and for open mode.
+	CreatedBy int64
+	// Archived rooms are read-only.
+	Archived bool
+	// People are a direct room's members, when the store was asked for
+	// them (DirectRooms).
+	People []User
 }
+
+// Open reports whether every account belongs to the room.
+func (r Room) Open() bool { return r.Kind == "" || r.Kind == RoomOpen }
 
 // Message is one post in a room. A message exists once it is stored.
 type Message struct {
@@ -89,13 +102,11 @@ func (p Page) Newest() int64 {
 // Store keeps rooms, members and messages. Implementations must be safe
 // for concurrent use.
 type Store interface {
-	// CreateRoom stores a new room. A name already taken (compared by
+	// CreateRoom stores a new open room. A name already taken (compared by
 	// NameKey) fails with reason Taken.
 	CreateRoom(ctx context.Context, name string, now time.Time) (Room, error)
 	// Room returns one room or an error with code NotFound.
 	Room(ctx context.Context, id int64) (Room, error)
-	// Rooms returns every room, in order of creation.
-	Rooms(ctx context.Context) ([]Room, error)
 
 	// CreateUser stores a new member named "member" + their ID.
 	CreateUser(ctx context.Context) (User, error)
@@ -126,4 +137,6 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
+
+	Directory
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code classifies an error so that callers can react without matching
@@ -24,6 +25,8 @@ const (
 	TooMany Code = "too_many"
 	// Unavailable: a dependency is down; trying again later may work.
 	Unavailable Code = "unavailable"
+	// Unauthenticated: the request carries no valid session.
+	Unauthenticated Code = "unauthenticated"
 	// Internal: anything else; nothing about it is for users.
 	Internal Code = "internal"
 )
@@ -83,6 +86,34 @@ const (
 	TooManyPeople Reason = "too_many_people"
 	// TooManyConnections: Limit live connections held already (TooMany).
 	TooManyConnections Reason = "too_many_connections"
+	// WeakPassword: the password is shorter than Limit characters
+	// (Invalid).
+	WeakPassword Reason = "weak_password"
+	// BadEmail: Field holds something that is not an email address
+	// (Invalid).
+	BadEmail Reason = "bad_email"
+	// WrongPassword: no active account has this email and password
+	// (Invalid). Whether the email exists is not told.
+	WrongPassword Reason = "wrong_password"
+	// SetupDone: the first account exists already (Conflict).
+	SetupDone Reason = "setup_done"
+	// LinkExpired: a setup, invitation or reset link was used already,
+	// replaced, or is past its time (NotFound).
+	LinkExpired Reason = "link_expired"
+	// SignedOut: the request's session does not exist, or ended
+	// (Unauthenticated).
+	SignedOut Reason = "signed_out"
+	// NotAllowed: only an administrator (or a room's creator) may do this
+	// (Forbidden).
+	NotAllowed Reason = "not_allowed"
+	// Archived: the room is archived and read-only (Forbidden).
+	Archived Reason = "archived"
+	// Removed: the person was removed from the room, or signed out, while
+	// connected (Forbidden).
+	Removed Reason = "removed"
+	// TooManySignIns: too many failed sign-ins for this email or client;
+	// Wait says when to try again (TooMany).
+	TooManySignIns Reason = "too_many_sign_ins"
 	// Restarting: the server is shutting down (Unavailable).
 	Restarting Reason = "restarting"
 	// Busy: the database is too busy right now (Unavailable).
@@ -107,7 +138,10 @@ var codes = map[Reason]Code{
 	NoRoom: NotFound, NoMember: NotFound,
 	CrossSite: Forbidden, WrongOrigin: Forbidden,
 	TooFast: TooMany, TooManyRooms: TooMany, TooManyRenames: TooMany,
-	TooManyPeople: TooMany, TooManyConnections: TooMany,
+	TooManyPeople: TooMany, TooManyConnections: TooMany, TooManySignIns: TooMany,
+	WeakPassword: Invalid, BadEmail: Invalid, WrongPassword: Invalid,
+	SetupDone: Conflict, LinkExpired: NotFound, SignedOut: Unauthenticated,
+	NotAllowed: Forbidden, Archived: Forbidden, Removed: Forbidden,
 	Restarting: Unavailable, Busy: Unavailable, Unreachable: Unavailable, NotStored: Unavailable,
 	StoreFull: Unavailable,
 }
@@ -129,6 +163,8 @@ const (
 	FieldRoomName    Field = "room_name"
 	FieldDisplayName Field = "display_name"
 	FieldBody        Field = "body"
+	FieldEmail       Field = "email"
+	FieldPassword    Field = "password"
 	// FieldBefore is the message number "Load older" asks before.
 	FieldBefore Field = "before"
 )
@@ -145,6 +181,8 @@ type Error struct {
 	Limit, Length int
 	// Value is the input that clashed (Taken).
 	Value string
+	// Wait is how long until trying again may work (TooManySignIns).
+	Wait time.Duration
 }
 
 // Fail returns an error for reason, about field when one is given.

@@ -10,6 +10,15 @@ const (
 	EventMessage EventKind = "message"
 	// EventRoster tells the other instances who is in a room on one.
 	EventRoster EventKind = "roster"
+	// EventSignedOut says that sessions ended: their live connections
+	// close, on every instance.
+	EventSignedOut EventKind = "signed_out"
+	// EventRemoved says that User was removed from Room: their live
+	// connections to it close, on every instance.
+	EventRemoved EventKind = "removed"
+	// EventArchived says that Room was archived: its live connections
+	// close, since nobody may write there any more.
+	EventArchived EventKind = "archived"
 )
 
 // Event is what the service publishes through the Broker for live
@@ -24,6 +33,18 @@ type Event struct {
 	Message *Message `json:"message,omitempty"`
 	// Roster is set for EventRoster.
 	Roster *Roster `json:"roster,omitempty"`
+	// Ended is set for EventSignedOut.
+	Ended *Ended `json:"ended,omitempty"`
+	// User is the person removed, for EventRemoved.
+	User int64 `json:"user,omitempty"`
+}
+
+// Ended are sessions that ended.
+type Ended struct {
+	// User is whose sessions they were.
+	User int64 `json:"user"`
+	// Sessions are the IDs of the sessions.
+	Sessions []string `json:"sessions"`
 }
 
 // Roster is what one instance tells the others about a room, so that

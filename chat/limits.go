@@ -65,6 +65,41 @@ func (k *Keyed) Allow(key string) (ok, first bool) {
 	return false, first
 }
 
+// Wait returns how long key must wait until it may act once, without
+// taking anything: 0 when it may act now.
+func (k *Keyed) Wait(key string) time.Duration {
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b := k.buckets[key]
+	if b == nil {
+		return 0
+	}
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(k.limit) * float64(time.Second))
+}
+
+// Spend takes one event from key's bucket whether or not it has one
+// left: a failure that counts against key after the fact.
+func (k *Keyed) Spend(key string) {
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sweep(now)
+	b := k.buckets[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
+		k.buckets[key] = b
+	}
+	b.last = now
+	if r := b.lim.ReserveN(now, 1); !r.OK() {
+		return
+	}
+}
+
 // Len is how many keys are remembered.
 func (k *Keyed) Len() int {
 	k.mu.Lock()

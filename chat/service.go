@@ -95,23 +95,60 @@ type Service struct {
 	conns                            *Slots
 	// refused counts refusals per limit, for /metrics.
 	refused [limitKinds]atomic.Int64
+
+	// open is open mode: anonymous people, every room open.
+	open bool
+	// setUp is true once an account is known to exist.
+	setUp atomic.Bool
+	// hasher hashes passwords; hashing caps how many hash at once.
+	hasher  Hasher
+	hashing chan struct{}
+	// dummy is the hash checked when an email has no account.
+	dummyOnce sync.Once
+	dummy     string
+	// signInEmail and signInAddr count failed sign-ins.
+	signInEmail, signInAddr *Keyed
 }
+
+// Option changes how NewService sets up the service.
+type Option func(*Service)
+
+// OpenMode makes the service anonymous: no accounts, people get numbered
+// names, and every room is open (rooms of other kinds stay hidden).
+func OpenMode() Option { return func(s *Service) { s.open = true } }
+
+// WithHasher hashes passwords with h instead of the default argon2id
+// setting (tests use a cheap one).
+func WithHasher(h Hasher) Option { return func(s *Service) { s.hasher = h } }
+
+// maxHashing is how many passwords hash at once: each takes 19 MiB.
+const maxHashing = 4
+
+// Open reports whether the service runs in open mode.
+func (s *Service) Open() bool { return s.open }
 
 // NewService returns a Service storing in store and publishing to broker.
 // now is the clock (time.Now when nil).
-func NewService(log *slog.Logger, store Store, broker Broker, now func() time.Time, limits Limits) *Service {
+func NewService(log *slog.Logger, store Store, broker Broker, now func() time.Time, limits Limits, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	l := limits.withDefaults()
-	return &Service{
+	s := &Service{
 		store: store, broker: broker, log: log, now: now, limits: l,
-		sends:     NewKeyed(rate.Limit(l.Rate), l.Burst, now),
-		rooms:     NewKeyed(rate.Every(time.Hour/time.Duration(l.RoomsPerHour)), l.RoomsPerHour, now),
-		renames:   NewKeyed(rate.Every(time.Minute/time.Duration(l.RenamesPerMinute)), l.RenamesPerMinute, now),
-		newPeople: NewKeyed(rate.Every(time.Hour/time.Duration(l.NewPeoplePerHour)), l.NewPeoplePerHour, now),
-		conns:     NewSlots(l.Connections),
+		sends:       NewKeyed(rate.Limit(l.Rate), l.Burst, now),
+		rooms:       NewKeyed(rate.Every(time.Hour/time.Duration(l.RoomsPerHour)), l.RoomsPerHour, now),
+		renames:     NewKeyed(rate.Every(time.Minute/time.Duration(l.RenamesPerMinute)), l.RenamesPerMinute, now),
+		newPeople:   NewKeyed(rate.Every(time.Hour/time.Duration(l.NewPeoplePerHour)), l.NewPeoplePerHour, now),
+		conns:       NewSlots(l.Connections),
+		hashing:     make(chan struct{}, maxHashing),
+		signInEmail: NewKeyed(rate.Every(signInEmailInterval), signInsPerEmail, now),
+		signInAddr:  NewKeyed(rate.Every(signInAddrInterval), signInsPerAddr, now),
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Limit names one of the limits of Limits.
@@ -124,12 +161,13 @@ const (
 	LimitRenames
 	LimitNewPeople
 	LimitConnections
+	LimitSignIns
 	limitKinds
 )
 
 // String is the limit's name in logs and metrics.
 func (l Limit) String() string {
-	return [...]string{"sends", "rooms", "renames", "new_people", "connections"}[l]
+	return [...]string{"sends", "rooms", "renames", "new_people", "connections", "sign_ins"}[l]
 }
 
 // Refused returns how many times each limit refused, by name.
@@ -178,8 +216,11 @@ func (s *Service) Connect(key string) (release func(), err error) {
 	return func() { once.Do(func() { s.conns.Release(key) }) }, nil
 }
 
-// Rooms returns every room.
-func (s *Service) Rooms(ctx context.Context) ([]Room, error) { return s.store.Rooms(ctx) }
+// RoomsFor returns up to limit open and private rooms user may see,
+// ordered by name, after the room named by the cursor (afterKey, afterID).
+func (s *Service) RoomsFor(ctx context.Context, user int64, afterKey string, afterID int64, limit int) ([]Room, error) {
+	return s.store.RoomsFor(ctx, user, afterKey, afterID, limit)
+}
 
 // Room returns one room, or an error with code NotFound.
 func (s *Service) Room(ctx context.Context, id int64) (Room, error) { return s.store.Room(ctx, id) }
@@ -202,7 +243,7 @@ func (s *Service) CreateRoom(ctx context.Context, key, name string) (Room, error
 // EnsureRooms creates the named rooms when there is no room at all, so
 // that a new installation has somewhere to talk.
 func (s *Service) EnsureRooms(ctx context.Context, names ...string) error {
-	rooms, err := s.store.Rooms(ctx)
+	rooms, err := s.store.RoomsFor(ctx, 0, "", 0, 1)
 	if err != nil || len(rooms) > 0 {
 		return err
 	}

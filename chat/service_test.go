@@ -180,7 +180,7 @@ func TestRoomsAndRenamesRateLimited(t *testing.T) {
 	if _, err := svc.Rename(t.Context(), u, "Seventh"); !sameError(err, &chat.Error{Reason: chat.TooManyRenames, Limit: 6}) {
 		t.Errorf("rename 7 within the minute: got %v, want too many renames", err)
 	}
-	if got, want := svc.Refused(), map[string]int64{"sends": 0, "rooms": 1, "renames": 1, "new_people": 0, "connections": 0}; !maps.Equal(got, want) {
+	if got, want := svc.Refused(), map[string]int64{"sends": 0, "rooms": 1, "renames": 1, "new_people": 0, "connections": 0, "sign_ins": 0}; !maps.Equal(got, want) {
 		t.Errorf("refused: got %v, want %v", got, want)
 	}
 }

@@ -74,6 +74,8 @@ type Client struct {
 	closing   bool
 	closeCode int
 	closeText string
+	// closeNote, when set, is sent just before the close frame.
+	closeNote []byte
 
 	// ctx ends when the connection closes; Receivers use it for the work
 	// they do on the client's behalf. It is made on first use: most
@@ -203,6 +205,18 @@ func (c *Client) close(code int, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closeLocked(code, text)
+}
+
+// evict closes the connection with 1008, sending note first: whatever
+// was queued is dropped, so nothing more of the room reaches it.
+func (c *Client) evict(note []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closeNote = note
+	c.closeLocked(websocket.ClosePolicyViolation, "ended")
 }
 
 // closeLocked is close with c.mu held.
@@ -390,6 +404,10 @@ func (c *Client) write() {
 // finish sends the close frame, unless the connection already failed,
 // and closes the connection.
 func (c *Client) finish() {
+	if c.closeNote != nil {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait))
+		_ = c.conn.WriteMessage(websocket.TextMessage, c.closeNote)
+	}
 	if c.closeCode != websocket.CloseAbnormalClosure {
 		msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.hub.cfg.WriteWait))

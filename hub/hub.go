@@ -42,6 +42,9 @@ type Renderer interface {
 	// Presence renders who is online and, when something changed, the
 	// notice saying so.
 	Presence(p chat.Presence) ([]byte, error)
+	// Ended renders what a connection shows as the server closes it for
+	// reason: its person signed out, was removed, or the room archived.
+	Ended(reason chat.Reason) ([]byte, error)
 }
 
 // Source reads a room's history; the hub uses it to catch connections up
@@ -119,6 +122,11 @@ type Config struct {
 	RosterTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Recheck, when set, tells whether a connection may stay open: ""
+	// when it may, else why not. Resync asks it of every connection,
+	// since the events that close connections (a sign-out, a removal)
+	// may have been lost with the broker's connection too.
+	Recheck func(ctx context.Context, m Member) (chat.Reason, error)
 }
 
 func (c Config) withDefaults() Config {
@@ -157,6 +165,9 @@ type Member struct {
 	Room int64
 	// User is the person behind the connection.
 	User chat.User
+	// Session is the ID of the session the connection was opened with
+	// ("" in open mode): when it ends, the connection closes.
+	Session string
 }
 
 // Receiver handles one frame a client sent. It runs on the client's read
@@ -341,6 +352,12 @@ var errShuttingDown = errors.New("hub: shutting down")
 // instance, in Seq order. Events for rooms with no member here are
 // dropped before any rendering.
 func (h *Hub) Deliver(ev chat.Event) {
+	if ev.Kind == chat.EventSignedOut {
+		if ev.Ended != nil {
+			h.endSessions(*ev.Ended)
+		}
+		return
+	}
 	v, ok := h.rooms.Load(ev.Room)
 	if !ok {
 		return
@@ -348,6 +365,14 @@ func (h *Hub) Deliver(ev chat.Event) {
 	r := v.(*room)
 	if ev.Kind == chat.EventRoster && ev.Roster != nil && ev.Roster.Instance != h.cfg.Instance {
 		r.receiveRoster(ev.Roster)
+		return
+	}
+	switch ev.Kind {
+	case chat.EventRemoved:
+		r.evict(h.endedNote(chat.Removed), func(m Member) bool { return m.User.ID == ev.User })
+		return
+	case chat.EventArchived:
+		r.evict(h.endedNote(chat.Archived), func(Member) bool { return true })
 		return
 	}
 	if ev.Kind != chat.EventMessage || ev.Message == nil {
@@ -360,6 +385,36 @@ func (h *Hub) Deliver(ev chat.Event) {
 	}
 	f.seq = ev.Message.Seq
 	r.deliver(f)
+}
+
+// endSessions closes every connection of the ended sessions.
+func (h *Hub) endSessions(e chat.Ended) {
+	ended := make(map[string]bool, len(e.Sessions))
+	for _, id := range e.Sessions {
+		ended[id] = true
+	}
+	var note []byte
+	h.rooms.Range(func(_, v any) bool {
+		r := v.(*room)
+		if note == nil && r.has(func(m Member) bool { return m.User.ID == e.User }) {
+			note = h.endedNote(chat.SignedOut)
+		}
+		if note != nil {
+			r.evict(note, func(m Member) bool { return m.User.ID == e.User && ended[m.Session] })
+		}
+		return true
+	})
+}
+
+// endedNote renders what a connection closed for reason shows; nil when
+// it cannot be rendered, and the connection just closes.
+func (h *Hub) endedNote(reason chat.Reason) []byte {
+	data, err := h.render.Ended(reason)
+	if err != nil {
+		h.log.Error("render ended", "reason", reason, "err", err)
+		return nil
+	}
+	return data
 }
 
 // Closing reports whether Shutdown has begun: new connections are
@@ -383,6 +438,40 @@ func (h *Hub) Resync() {
 		go v.(*room).catchUp()
 		return true
 	})
+	if h.cfg.Recheck != nil {
+		go h.recheck()
+	}
+}
+
+// recheck closes the connections that may no longer stay open, each
+// with the reason.
+func (h *Hub) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// One check per person, session and room, however many tabs.
+	verdicts := map[Member]chat.Reason{}
+	h.rooms.Range(func(_, v any) bool {
+		for _, m := range v.(*room).memberList() {
+			if _, done := verdicts[m]; done {
+				continue
+			}
+			reason, err := h.cfg.Recheck(ctx, m)
+			if err != nil {
+				h.log.Warn("recheck", "room", m.Room, "user", m.User.ID, "err", err)
+				return false
+			}
+			verdicts[m] = reason
+		}
+		return true
+	})
+	for m, reason := range verdicts {
+		if reason == "" {
+			continue
+		}
+		if v, ok := h.rooms.Load(m.Room); ok {
+			v.(*room).evict(h.endedNote(reason), func(x Member) bool { return x == m })
+		}
+	}
 }
 
 // Shutdown closes every connection with 1012 (Service Restart), which

@@ -62,7 +62,7 @@ func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
 		q := r.URL.Query()
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
 		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
-		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}}
+		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}, Session: q.Get("session")}
 		recv := func(c *hub.Client, data []byte) {
 			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
 				n, _ := strconv.ParseInt(after, 10, 64)

@@ -371,6 +371,48 @@ func (r *room) ping() {
 	r.pinger.Reset(r.hub.cfg.PingPeriod / pingSlots)
 }
 
+// memberList returns who the room's connections belong to, one entry per
+// person, session and room.
+func (r *room) memberList() []Member {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[Member]bool, len(r.members))
+	list := make([]Member, 0, len(r.members))
+	for c := range r.members {
+		if !seen[c.member] {
+			seen[c.member] = true
+			list = append(list, c.member)
+		}
+	}
+	return list
+}
+
+// has reports whether a member's connection matches.
+func (r *room) has(match func(Member) bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.members {
+		if match(c.member) {
+			return true
+		}
+	}
+	return false
+}
+
+// evict closes the matching members' connections with 1008 (Policy
+// Violation), which htmx does not reconnect after, sending note first.
+// The connections get nothing of the room from now on: their queues are
+// dropped.
+func (r *room) evict(note []byte, match func(Member) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.members {
+		if match(c.member) {
+			c.evict(note)
+		}
+	}
+}
+
 // closeAll closes every member's connection with code.
 func (r *room) closeAll(code int, text string) {
 	r.mu.Lock()

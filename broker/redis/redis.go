@@ -39,8 +39,11 @@
 //     that receives Seq n after showing m < n-1 fills m+1..n-1 from the
 //     store.
 //
-// Only message events are kept for a second try; other kinds (presence)
-// say how things are now and are sent again whenever they change.
+// Events that close connections (a sign-out, a removal, an archived room)
+// are kept for a second try too, in order, up to maxKeptEnds of them; a
+// hub that was cut off checks its connections again when it resubscribes
+// (hub.Config.Recheck). Presence events say how things are now and are
+// sent again whenever they change.
 //
 // A crash between the store's commit and the publish loses the event with
 // no one left to retry it; the next message of that room (or a page's
@@ -54,6 +57,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +139,9 @@ type Broker struct {
 	// unsent holds, per room, the newest message event whose PUBLISH
 	// failed.
 	unsent map[int64]chat.Event
+	// ends holds, oldest first, the events that close connections whose
+	// PUBLISH failed.
+	ends []chat.Event
 }
 
 // New returns a broker that publishes on client, on the channel
@@ -244,6 +251,14 @@ func (b *Broker) Publish(ctx context.Context, ev chat.Event) error {
 // is kept for another try, and one that went through makes older unsent
 // events of its room needless.
 func (b *Broker) note(ev chat.Event, err error) {
+	if ending(ev) {
+		if err != nil {
+			b.mu.Lock()
+			b.keepEnds(ev)
+			b.mu.Unlock()
+		}
+		return
+	}
 	if ev.Kind != chat.EventMessage || ev.Message == nil {
 		return
 	}
@@ -256,8 +271,27 @@ func (b *Broker) note(ev chat.Event, err error) {
 	case err == nil && ok && kept.Message.Seq <= ev.Message.Seq:
 		delete(b.unsent, ev.Room)
 	}
-	if err == nil && len(b.unsent) > 0 {
+	if err == nil && (len(b.unsent) > 0 || len(b.ends) > 0) {
 		b.wakeRetry()
+	}
+}
+
+// maxKeptEnds bounds the events that close connections kept for another
+// try: past it the oldest go, and the other instances' recheck after the
+// outage closes what they would have.
+const maxKeptEnds = 1000
+
+// ending reports whether ev closes connections.
+func ending(ev chat.Event) bool {
+	return ev.Kind == chat.EventSignedOut || ev.Kind == chat.EventRemoved || ev.Kind == chat.EventArchived
+}
+
+// keepEnds keeps evs for another try after those kept already; b.mu is
+// held.
+func (b *Broker) keepEnds(evs ...chat.Event) {
+	b.ends = append(b.ends, evs...)
+	if over := len(b.ends) - maxKeptEnds; over > 0 {
+		b.ends = slices.Delete(b.ends, 0, over)
 	}
 }
 

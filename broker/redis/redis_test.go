@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,6 +287,39 @@ func TestPublisherCutOff(t *testing.T) {
 	b.sink.waitFor(t, "the newest unsent message at b", has(lost, 1))
 	if _, n := b.sink.snapshot(); n != 1 {
 		t.Errorf("b resynced %d times, want once (at its start): only a was cut off", n)
+	}
+}
+
+// TestEndingEventsKeptForAnotherTry: a sign-out and a removal whose
+// PUBLISH failed reach the other instance, in order, once Redis answers
+// again: the connections they end must not stay open there.
+func TestEndingEventsKeptForAnotherTry(t *testing.T) {
+	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	opts := mustOptions(t, url)
+	proxy := tcpproxy.Start(t, opts.Addr)
+	viaProxy := strings.Replace(url, opts.Addr, proxy.Addr(), 1)
+	a := start(t, "a", viaProxy, prefix)
+	b := start(t, "b", url, prefix)
+
+	proxy.Cut()
+	signedOut := chat.Event{Kind: chat.EventSignedOut, Ended: &chat.Ended{User: 3, Sessions: []string{"s1", "s2"}}}
+	removed := chat.Event{Kind: chat.EventRemoved, Room: 4, User: 3}
+	for _, ev := range []chat.Event{signedOut, removed} {
+		if err := a.broker.Publish(t.Context(), ev); err == nil {
+			t.Fatalf("Publish %s while cut off: got no error", ev.Kind)
+		}
+	}
+	proxy.Restore()
+	b.sink.waitFor(t, "both ending events at b", func(events []chat.Event, _ int) bool {
+		return has(signedOut, 1)(events, 0) && has(removed, 1)(events, 0)
+	})
+	events, _ := b.sink.snapshot()
+	var kinds []chat.EventKind
+	for _, ev := range events {
+		kinds = append(kinds, ev.Kind)
+	}
+	if !slices.Equal(kinds, []chat.EventKind{chat.EventSignedOut, chat.EventRemoved}) {
+		t.Errorf("b got %v, want the sign-out, then the removal, once each", kinds)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -117,12 +118,15 @@ func (b *Broker) retryLoop(ctx context.Context) {
 		}
 		again = nil
 		b.mu.Lock()
-		events := make([]chat.Event, 0, len(b.unsent))
+		events := make([]chat.Event, 0, len(b.ends)+len(b.unsent))
+		events = append(events, b.ends...)
+		ends := len(b.ends)
+		b.ends = nil
 		for _, ev := range b.unsent {
 			events = append(events, ev)
 		}
 		b.mu.Unlock()
-		for _, ev := range events {
+		for i, ev := range events {
 			data, err := json.Marshal(envelope{Origin: b.instance, Event: ev})
 			if err != nil {
 				continue
@@ -132,7 +136,15 @@ func (b *Broker) retryLoop(ctx context.Context) {
 			cancel()
 			if err != nil {
 				// Still unreachable: try again later, or sooner when the
-				// subscription comes back.
+				// subscription comes back. The ending events not sent
+				// yet go back before any kept meanwhile.
+				if i < ends {
+					b.mu.Lock()
+					rest := append(slices.Clone(events[i:ends]), b.ends...)
+					b.ends = nil
+					b.keepEnds(rest...)
+					b.mu.Unlock()
+				}
 				again = time.After(maxRetry)
 				break
 			}
