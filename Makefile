@@ -73,10 +73,14 @@ css-watch: node_modules ## Rebuild static/css/app.css whenever a view, input.css
 # restarts `go run .`, and the reloading page waits in the proxy until the
 # new server answers. The server reads /static from disk (-static-dir), so
 # a CSS change needs no restart: reload-watch reloads the pages for it.
+# DEV_FLAGS: open mode by default, so every chat page shows without signing
+# in (the gallery shows the account pages); `make dev DEV_FLAGS=` runs with
+# accounts.
+DEV_FLAGS ?= -open
 templ-watch: ## Watch .templ and Go files: regenerate, restart the server on Go changes, reload the pages
 	go tool templ generate --watch --open-browser=false \
 		--proxy=http://$(DEV_APP_ADDR) --proxyport=$(DEV_PORT) \
-		--cmd='go run . -dev -static-dir static -addr $(DEV_APP_ADDR)'
+		--cmd='go run . -dev -static-dir static -addr $(DEV_APP_ADDR) $(DEV_FLAGS)'
 
 .PHONY: reload-watch
 reload-watch: ## Reload the pages open through templ's proxy when static/css/app.css or static/js changes

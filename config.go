@@ -59,6 +59,9 @@ type config struct {
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there; keep
 	// it on a loopback address.
 	DebugAddr string
+	// Open is open mode: no sign-in, anonymous memberN people, every
+	// room open to everyone, no admin pages. The default is accounts.
+	Open bool
 	// Dev turns on what only people working on hxchat need: the component
 	// gallery at /dev/gallery. Never set it in production.
 	Dev bool
@@ -121,6 +124,14 @@ var options = []option{
 	{"metrics-addr", "HXCHAT_METRICS_ADDR", "", "address for /metrics (empty: on -addr, answering loopback requests only)", func(c *config, v string) error { c.MetricsAddr = v; return nil }},
 	{"static-dir", "HXCHAT_STATIC_DIR", "", "serve /static from this directory instead of the built-in files (for designers)", func(c *config, v string) error { c.StaticDir = v; return nil }},
 	{"debug-addr", "HXCHAT_DEBUG_ADDR", "", "address for the Go profiler at /debug/pprof/ (empty: off; keep it on loopback)", func(c *config, v string) error { c.DebugAddr = v; return nil }},
+	{"open", "HXCHAT_OPEN", "false", "open mode: no accounts; everyone gets a memberN name and every room is open (for demos)", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		c.Open = b
+		return nil
+	}},
 	{"dev", "HXCHAT_DEV", "false", "serve the component gallery at /dev/gallery, for working on the views (never in production)", func(c *config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -90,8 +91,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		CheckOrigin: func(*http.Request) bool { return true },
 		Instance:    instance,
 	}
+	// The service is made after the hub, before any connection.
+	var svc *chat.Service
 	if cfg.Redis != "" {
 		hubCfg.Publish = func(ctx context.Context, ev chat.Event) error { return broker.Publish(ctx, ev) }
+		// With several instances, the events that close connections
+		// travel through Redis and may be lost with it: after an outage
+		// each hub checks its connections again.
+		hubCfg.Recheck = func(ctx context.Context, m hub.Member) (chat.Reason, error) {
+			return svc.Recheck(ctx, m.Room, m.User.ID, m.Session)
+		}
 	}
 	h := hub.New(log, views.Fragments{}, store, hubCfg)
 	broker, stopBroker, err := startBroker(ctx, log, cfg, h, instance)
@@ -99,10 +108,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		return err
 	}
 	defer stopBroker()
-	svc := chat.NewService(log, store, broker, nil, chat.Limits{
+	var opts []chat.Option
+	if cfg.Open {
+		opts = append(opts, chat.OpenMode())
+	}
+	svc = chat.NewService(log, store, broker, nil, chat.Limits{
 		Rate: cfg.MsgRate, Burst: cfg.MsgBurst, Connections: cfg.MaxConns, NewPeoplePerHour: cfg.NewPeopleRate,
 		RoomsPerHour: cfg.RoomsRate,
-	})
+	}, opts...)
 	if err := svc.EnsureRooms(ctx, starterRooms...); err != nil {
 		return fmt.Errorf("starter rooms: %w", err)
 	}
@@ -116,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		},
 		StaticDir:      cfg.StaticDir,
 		Dev:            cfg.Dev,
+		Open:           cfg.Open,
 		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
@@ -149,7 +163,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	log.Info("hxchat listening", "addr", ln.Addr().String(), "db", redact(cfg.DB), "redis", redact(cfg.Redis))
+	mode := "accounts"
+	if cfg.Open {
+		mode = "open"
+	}
+	log.Info("hxchat listening", "addr", ln.Addr().String(), "db", redact(cfg.DB), "redis", redact(cfg.Redis), "mode", mode)
+	if err := logSetupLink(ctx, log, svc, ln.Addr()); err != nil {
+		return err
+	}
 	if started != nil {
 		started(ln.Addr().String())
 	}
@@ -180,6 +201,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	} else if err != nil {
 		return err
 	}
+	return nil
+}
+
+// logSetupLink logs, while no account exists, the one-time link that
+// creates the first one: whoever can read the server's log may set it up.
+func logSetupLink(ctx context.Context, log *slog.Logger, svc *chat.Service, addr net.Addr) error {
+	pending, err := svc.NeedsSetup(ctx)
+	if err != nil || !pending {
+		return err
+	}
+	tok, err := svc.SetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("setup token: %w", err)
+	}
+	host := "localhost"
+	port := "8080"
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+		if !tcp.IP.IsUnspecified() {
+			host = tcp.IP.String()
+		}
+	}
+	link := "http://" + net.JoinHostPort(host, port) + "/setup?token=" + tok
+	log.Warn("setup link: open it to create the first account, an administrator; it works once", "url", link)
 	return nil
 }
 

@@ -219,7 +219,7 @@ func mustReadUntil(t *testing.T, conn *websocket.Conn, want string) string {
 
 func TestRunServesAndRestarts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "hxchat.db")
-	a := MustRun(t, []string{"-addr", "127.0.0.1:0", "-db", db}, nil)
+	a := MustRun(t, []string{"-open", "-addr", "127.0.0.1:0", "-db", db}, nil)
 	b := newBrowser(t)
 
 	for path, want := range map[string][]string{
@@ -277,7 +277,7 @@ func TestRunServesAndRestarts(t *testing.T) {
 
 	// A second start on the same file, configured through the environment
 	// this time, keeps the rooms, the messages and the cookie key.
-	again := MustRun(t, nil, map[string]string{"HXCHAT_ADDR": "127.0.0.1:0", "HXCHAT_DB": db, "HXCHAT_LOG_LEVEL": "warn"})
+	again := MustRun(t, nil, map[string]string{"HXCHAT_OPEN": "true", "HXCHAT_ADDR": "127.0.0.1:0", "HXCHAT_DB": db, "HXCHAT_LOG_LEVEL": "warn"})
 	if got := b.MustRooms(t, again); len(got) != 3 || got["General"] != rooms["General"] {
 		t.Errorf("rooms after restart: got %v, want %v", got, rooms)
 	}
@@ -295,7 +295,7 @@ func TestRunServesAndRestarts(t *testing.T) {
 func TestRunAllowedOrigins(t *testing.T) {
 	const other = "https://chat.example.com"
 	db := filepath.Join(t.TempDir(), "hxchat.db")
-	a := MustRun(t, []string{"-addr", "127.0.0.1:0", "-db", db, "-origins", "https://a.example, " + other}, nil)
+	a := MustRun(t, []string{"-open", "-addr", "127.0.0.1:0", "-db", db, "-origins", "https://a.example, " + other}, nil)
 	b := newBrowser(t)
 	general := b.MustRooms(t, a)["General"]
 	b.MustGet(t, a.base+general)

@@ -158,7 +158,7 @@ func startProcessNode(t *testing.T, name string, args []string) *node {
 // type fast.
 func nodeArgs(db, redis, prefix string) []string {
 	return []string{
-		"-addr", "127.0.0.1:0", "-db", db, "-redis", redis, "-redis-prefix", prefix,
+		"-open", "-addr", "127.0.0.1:0", "-db", db, "-redis", redis, "-redis-prefix", prefix,
 		"-msg-rate", "10000", "-msg-burst", "10000", "-max-conns", "10000", "-new-people-rate", "10000", "-rooms-rate", "10000",
 		"-log-level", "info",
 	}

@@ -76,7 +76,7 @@ export default defineConfig({
     // connections, new people and rooms per address would count as one
     // client.
     command:
-      `go build -o '${bin}' .. && exec '${bin}' -addr 127.0.0.1:${port} -db '${tmp}/hxchat.db' ` +
+      `go build -o '${bin}' .. && exec '${bin}' -open -addr 127.0.0.1:${port} -db '${tmp}/hxchat.db' ` +
       `-msg-rate 1000 -msg-burst 1000 -max-conns 1000 -new-people-rate 100000 -rooms-rate 100000 -log-level warn`,
     cwd: __dirname,
     url: `${baseURL}/readyz`,

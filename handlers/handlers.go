@@ -47,6 +47,9 @@ type Config struct {
 	// Dev serves the component gallery at /dev/gallery; off, that
 	// address is a 404 like any other unknown page.
 	Dev bool
+	// Open is open mode: anonymous people with numbered names in a signed
+	// cookie, no accounts and no admin pages.
+	Open bool
 	// TrustedProxies are the networks (CIDR) of load balancers whose
 	// X-Forwarded-For names the client. Without them a request's client
 	// is the address it came from.
@@ -147,15 +150,71 @@ func (h *Handler) Register(e *echo.Echo) {
 			ErrorHandler: func(error, echo.Context) error { return chat.Fail(chat.CrossSite) },
 		}),
 	)
-	// identify is on each route rather than the group, so that an address
-	// with no page (which the group answers too) gives nobody an identity.
+	if h.cfg.Open {
+		h.registerOpen(app)
+		return
+	}
+	h.registerAccounts(app)
+}
+
+// registerOpen installs the routes of open mode. identify is on each
+// route rather than the group, so that an address with no page (which
+// the group answers too) gives nobody an identity.
+func (h *Handler) registerOpen(app *echo.Group) {
 	app.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/chat/rooms") })
-	app.GET("/chat/rooms", h.rooms, h.identify)
+	app.GET("/chat/rooms", h.rooms, h.recognize)
 	app.POST("/chat/rooms", h.createRoom, h.identify)
 	app.GET("/chat/rooms/:id", h.room, h.identify)
 	app.GET("/chat/rooms/:id/messages", h.older, h.identify)
 	app.POST("/me/name", h.rename, h.identify)
 	app.GET("/ws/chat", h.socket, h.identify)
+}
+
+// registerAccounts installs the routes of accounts mode: until the first
+// account exists every page leads to /setup; after that, everything but
+// signing in, joining and resetting a password needs a session.
+func (h *Handler) registerAccounts(app *echo.Group) {
+	app.GET("/setup", h.setup)
+	app.POST("/setup", h.createFirst)
+
+	open := app.Group("", h.awaitSetup)
+	open.GET("/login", h.loginPage)
+	open.POST("/login", h.login)
+	open.GET("/join/:code", h.joinPage)
+	open.POST("/join/:code", h.join)
+	open.GET("/reset/:token", h.resetPage)
+	open.POST("/reset/:token", h.reset)
+
+	in := open.Group("", h.signedIn)
+	in.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/chat/rooms") })
+	in.POST("/logout", h.logout)
+	in.GET("/chat/rooms", h.rooms)
+	in.POST("/chat/rooms", h.createRoom)
+	in.GET("/chat/rooms/:id", h.room)
+	in.GET("/chat/rooms/:id/messages", h.older)
+	in.GET("/ws/chat", h.socket)
+	in.GET("/chat/rooms/:id/members", h.members)
+	in.POST("/chat/rooms/:id/members", h.addMember)
+	in.POST("/chat/rooms/:id/members/:user/remove", h.removeMember)
+	in.POST("/me/name", h.rename)
+	in.GET("/people", h.people)
+	in.POST("/people/:id/message", h.message)
+	in.GET("/account", h.accountPage)
+	in.POST("/account/password", h.changePassword)
+	in.POST("/account/sessions/end", h.endAllSessions)
+	in.POST("/account/sessions/:id/end", h.endSession)
+
+	admin := in.Group("/admin", adminOnly)
+	admin.GET("", h.adminPage)
+	admin.POST("/invitation", h.resetInvitation)
+	admin.POST("/people/:id/deactivate", h.adminPerson(h.deactivate))
+	admin.POST("/people/:id/reactivate", h.adminPerson(h.reactivate))
+	admin.POST("/people/:id/admin", h.adminPerson(h.makeAdmin))
+	admin.POST("/people/:id/member", h.adminPerson(h.removeAdmin))
+	admin.POST("/people/:id/reset", h.resetLink)
+	admin.POST("/rooms/:id/rename", h.renameRoom)
+	admin.POST("/rooms/:id/archive", h.archiveRoom)
+	admin.POST("/rooms/:id/restore", h.restoreRoom)
 }
 
 // ServeMetrics serves metrics at /metrics on e, to requests from this
@@ -250,6 +309,8 @@ func statusOf(code chat.Code) int {
 		return http.StatusNotFound
 	case chat.Forbidden:
 		return http.StatusForbidden
+	case chat.Unauthenticated:
+		return http.StatusUnauthorized
 	case chat.TooMany:
 		return http.StatusTooManyRequests
 	case chat.Unavailable:
@@ -262,7 +323,8 @@ func statusOf(code chat.Code) int {
 func (h *Handler) layout(c echo.Context, title string) views.Layout {
 	u, _ := c.Get(userKey).(chat.User)
 	csrf, _ := c.Get("csrf").(string)
-	return views.Layout{Title: title, Me: u, CSRF: csrf}
+	a, signedIn := c.Get(accountKey).(chat.Account)
+	return views.Layout{Title: title, Me: u, CSRF: csrf, SignedIn: signedIn, Admin: a.Admin}
 }
 
 // isHTMX reports whether htmx sent the request.

@@ -96,6 +96,18 @@ func (h *Handler) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// recognize, in open mode, names the request's user when its cookie
+// does, and gives nobody an identity: a page that only shows (the room
+// list) creates no one.
+func (h *Handler) recognize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := h.cookies.read(c.Request()); ok {
+			c.Set(userKey, u)
+		}
+		return next(c)
+	}
+}
+
 // user returns the request's user, set by identify.
 func user(c echo.Context) chat.User {
 	u, _ := c.Get(userKey).(chat.User)

@@ -12,38 +12,100 @@ import (
 	"hxchat/views"
 )
 
-// rooms lists the rooms.
+// roomsPageSize is how many rooms the room list shows at once; "More
+// rooms" fetches the next as many.
+const roomsPageSize = 50
+
+// directShown is how many direct conversations the room list shows.
+const directShown = 50
+
+// rooms lists the rooms; with ?after=ID, the page after that room, as
+// list items for htmx or a whole page without it.
 func (h *Handler) rooms(c echo.Context) error {
+	if isHTMX(c) && c.QueryParam("after") != "" {
+		list, err := h.roomList(c)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.RoomListItems(list))
+	}
 	return h.renderRooms(c, http.StatusOK, views.RoomForm{}, views.NameForm{})
+}
+
+// roomList reads the page of rooms that ?after= asks for.
+func (h *Handler) roomList(c echo.Context) (views.RoomList, error) {
+	afterKey, afterID := h.roomCursor(c, "after")
+	rooms, err := h.svc.RoomList(c.Request().Context(), account(c), afterKey, afterID, roomsPageSize+1)
+	if err != nil {
+		return views.RoomList{}, err
+	}
+	list := views.RoomList{Rooms: rooms}
+	if len(rooms) > roomsPageSize {
+		list.Rooms = rooms[:roomsPageSize]
+		list.More = "/chat/rooms?after=" + strconv.FormatInt(list.Rooms[roomsPageSize-1].ID, 10)
+	}
+	return list, nil
+}
+
+// roomCursor reads a room list's cursor from the query parameter param:
+// the ID of the last room shown, whose name orders what comes next. An
+// unknown room starts from the beginning.
+func (h *Handler) roomCursor(c echo.Context, param string) (string, int64) {
+	id, err := strconv.ParseInt(c.QueryParam(param), 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0
+	}
+	r, err := h.svc.Room(c.Request().Context(), id)
+	if err != nil {
+		return "", 0
+	}
+	return chat.NameKey(r.Name), r.ID
 }
 
 // renderRooms renders the room list with its two forms as given; an
 // empty name form shows the viewer's name.
 func (h *Handler) renderRooms(c echo.Context, status int, form views.RoomForm, name views.NameForm) error {
-	rooms, err := h.svc.Rooms(c.Request().Context())
+	list, err := h.roomList(c)
+	if err != nil {
+		return err
+	}
+	direct, err := h.svc.DirectRooms(c.Request().Context(), account(c), directShown)
 	if err != nil {
 		return err
 	}
 	l := h.layout(c, "Rooms")
 	form.CSRF, name.CSRF = l.CSRF, l.CSRF
+	form.Kinds = !h.cfg.Open
 	if name.Name == "" && name.Err == nil {
 		name.Name = l.Me.Name
 	}
 	return render(c, status, views.Rooms(views.RoomsPage{
 		Layout:   l,
-		Rooms:    rooms,
+		Rooms:    list,
+		Direct:   direct,
 		Form:     form,
 		NameForm: name,
 	}))
+}
+
+// limitKey is the key the viewer's limits are kept under: their account
+// or, in open mode, their client address, since a new cookie makes a new
+// person.
+func (h *Handler) limitKey(c echo.Context) string {
+	if h.cfg.Open {
+		return clientKey(c)
+	}
+	return chat.PersonKey(account(c).User)
 }
 
 // createRoom creates a room and goes there; a refused name comes back
 // with its error and what was typed.
 func (h *Handler) createRoom(c echo.Context) error {
 	name := c.FormValue("name")
-	r, err := h.svc.CreateRoom(c.Request().Context(), clientKey(c), name)
+	kind := chat.RoomKind(c.FormValue("kind"))
+	r, err := h.svc.CreateRoomOf(c.Request().Context(), account(c), h.limitKey(c), name, kind)
 	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.Conflict || code == chat.TooMany {
-		form := views.RoomForm{Name: name, Err: err}
+		form := views.RoomForm{Name: name, Err: err, Kinds: !h.cfg.Open, Private: kind == chat.RoomPrivate}
 		if isHTMX(c) {
 			form.CSRF = h.layout(c, "").CSRF
 			return render(c, formStatus(err), views.RoomFormView(form))
@@ -62,7 +124,8 @@ func (h *Handler) room(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, err := h.svc.Room(ctx, id)
+	a := account(c)
+	r, err := h.svc.Enter(ctx, a, id)
 	if err != nil {
 		return err
 	}
@@ -81,6 +144,8 @@ func (h *Handler) room(c echo.Context) error {
 		OnlineHidden: len(online) - len(shown),
 		Send:         views.SendForm{Room: id, Token: h.cfg.Token()},
 		NameForm:     views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
+		Title:        roomTitle(r, a.User),
+		Members:      !h.cfg.Open && !r.Open(),
 	}))
 }
 
@@ -95,7 +160,7 @@ func (h *Handler) older(c echo.Context) error {
 		return chat.Fail(chat.OutOfRange, chat.FieldBefore)
 	}
 	ctx := c.Request().Context()
-	if _, err := h.svc.Room(ctx, id); err != nil {
+	if _, err := h.svc.Enter(ctx, account(c), id); err != nil {
 		return err
 	}
 	page, err := h.svc.History(ctx, id, before, h.cfg.PageSize)
@@ -119,8 +184,10 @@ func (h *Handler) rename(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if err := h.cookies.write(c, u); err != nil {
-		return err
+	if h.cfg.Open {
+		if err := h.cookies.write(c, u); err != nil {
+			return err
+		}
 	}
 	c.Set(userKey, u)
 	h.hub.Rename(u)
@@ -180,5 +247,5 @@ func safeBack(c echo.Context) string {
 
 // member is who opens a websocket to room.
 func member(c echo.Context, room int64) hub.Member {
-	return hub.Member{Room: room, User: user(c)}
+	return hub.Member{Room: room, User: user(c), Session: sessionID(c)}
 }

@@ -36,10 +36,14 @@ func (h *Handler) socket(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return chat.Fail(chat.NoRoom)
 	}
-	if _, err := h.svc.Room(c.Request().Context(), id); err != nil {
+	r, err := h.svc.Enter(c.Request().Context(), account(c), id)
+	if err != nil {
 		return err
 	}
-	release, err := h.svc.Connect(clientKey(c))
+	if r.Archived {
+		return h.refuse(c, chat.Fail(chat.Archived))
+	}
+	release, err := h.svc.Connect(h.limitKey(c))
 	if err != nil {
 		// Said over the socket, where the page shows it, and closed with a
 		// code the page does not reconnect after.

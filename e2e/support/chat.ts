@@ -34,12 +34,20 @@ export class People {
     private readonly defaults: BrowserContextOptions,
   ) {}
 
-  /** join makes a new person who opens the room list, and learns their name. */
+  /**
+   * join makes a new person who opens the room list, and learns their name.
+   * In open mode looking at the list makes nobody: the person is given a
+   * name when they first open a room, so they open Help first
+   * (General is the room the screenshots show).
+   */
   async join(opts: PersonOptions = {}): Promise<Person> {
     const context = await this.browser.newContext({ ...this.defaults, ...opts });
     this.contexts.push(context);
     context.on('page', (p) => this.watch(p));
     const page = await context.newPage();
+    await page.goto('/chat/rooms');
+    await page.getByRole('main').getByRole('link', { name: 'Help', exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Help' })).toBeVisible();
     await page.goto('/chat/rooms');
     await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
     const name = await myName(page);
