@@ -140,11 +140,40 @@ func TestSessionCookieOverHTTPS(t *testing.T) {
 				t.Errorf("%s: Secure %v, HttpOnly %v, Path %q, Domain %q, SameSite %v; want Secure %v, HttpOnly, /, no Domain, Lax",
 					name, c.Secure, c.HttpOnly, c.Path, c.Domain, c.SameSite, tc.secure)
 			}
-			// The secure cookie signs in as the plain one does.
-			page := s.newBrowser(t).MustGet(t, "/account", "Cookie", name+"="+c.Value)
+			// The cookie set signs in the next request the same way.
+			page := s.newBrowser(t).MustGet(t, "/account", "X-Forwarded-Proto", "https", "Cookie", name+"="+c.Value)
 			if page.status != http.StatusOK {
 				t.Errorf("/account with %s: got %d, want 200", name, page.status)
 			}
 		})
+	}
+}
+
+// TestPlainCookieOverHTTPS checks that over HTTPS only the __Host- cookie
+// signs in: a cookie without the prefix may have been set by another
+// subdomain or by a plain-HTTP answer someone forged, which is what the
+// prefix exists to rule out.
+func TestPlainCookieOverHTTPS(t *testing.T) {
+	t.Parallel()
+	s := MustStart(t, options{accounts: true, trusted: []string{"127.0.0.0/8"}})
+	s.MustSetup(t)
+	// Bob's session, made over plain HTTP: its cookie has no prefix.
+	tok := s.MustJoin(t, "Bob").session()
+	b := s.newBrowser(t)
+	for _, tc := range []struct {
+		cookie string
+		want   int
+	}{
+		{sessionCookie + "=" + tok, http.StatusSeeOther},
+		{secureSessionCookie + "=" + tok, http.StatusOK},
+	} {
+		r := b.MustGet(t, "/account", "X-Forwarded-Proto", "https", "Cookie", tc.cookie)
+		if r.status != tc.want {
+			t.Errorf("/account over HTTPS with %s: got %d, want %d", strings.SplitN(tc.cookie, "=", 2)[0], r.status, tc.want)
+		}
+	}
+	// Over plain HTTP the cookie without the prefix is the one to use.
+	if r := b.MustGet(t, "/account", "Cookie", sessionCookie+"="+tok); r.status != http.StatusOK {
+		t.Errorf("/account over HTTP with %s: got %d, want 200", sessionCookie, r.status)
 	}
 }
