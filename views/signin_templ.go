@@ -56,7 +56,7 @@ func Setup(p SetupPage) templ.Component {
 						}()
 					}
 					ctx = templ.InitializeContext(ctx)
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p>hxchat has no account yet. The first one, an administrator, is made with a one-time setup link that the server wrote to its log when it started.</p><p class=\"text-muted\">Look in the log for the line that starts with <code class=\"font-mono text-ink\">setup link</code> and open that address in this browser.</p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p>hxchat has no account yet. The first one, an administrator, is made with a one-time setup link that the server wrote to its log when it started.</p><p class=\"text-muted\">Look in the log for the line that says <code class=\"font-mono text-ink\">setup link</code> and open the address after <code class=\"font-mono text-ink\">url=</code> in this browser.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
