@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +18,8 @@ import (
 )
 
 // person is one simulated browser: its cookies (the identity cookie
-// hxchat_id and the csrf cookie) and an HTTP client that keeps them.
+// hxchat_id in open mode, the session cookie hxchat_session in accounts
+// mode, and the csrf cookie) and an HTTP client that keeps them.
 type person struct {
 	jar http.CookieJar
 	hc  *http.Client
@@ -54,11 +57,20 @@ func (p *person) get(ctx context.Context, u string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusSeeOther &&
+		(strings.HasPrefix(loc, "/login") || strings.HasPrefix(loc, "/setup")) {
+		return nil, fmt.Errorf("GET %s: %s to %s: %w", u, resp.Status, loc, errSignedOut)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return body, nil
 }
+
+// errSignedOut is a page that sent the browser to sign in (or, on a
+// server not set up yet, to its setup page): the server has accounts
+// and the person no session.
+var errSignedOut = errors.New("the server wants a signed-in person")
 
 // loadRoom opens a room's page, as a browser does before its socket
 // connects.
@@ -108,9 +120,9 @@ func (p *person) loadOlder(ctx context.Context, base *url.URL, room, before, aft
 func roomPath(id int64) string { return "/chat/rooms/" + strconv.FormatInt(id, 10) }
 
 // ensureRooms returns the IDs of the rooms named names, creating those
-// that do not exist through the room list's form, as a person would.
-func ensureRooms(ctx context.Context, tr http.RoundTripper, base *url.URL, names []string, concurrency int) ([]int64, error) {
-	admin := newPerson(tr)
+// that do not exist through the room list's form, as admin (a signed-in
+// person in accounts mode).
+func ensureRooms(ctx context.Context, admin *person, base *url.URL, names []string, concurrency int) ([]int64, error) {
 	list, err := admin.get(ctx, base.String()+"/chat/rooms")
 	if err != nil {
 		return nil, err
@@ -149,28 +161,61 @@ func ensureRooms(ctx context.Context, tr http.RoundTripper, base *url.URL, names
 }
 
 // createRoom posts the create-room form and returns the new room's ID
-// from the redirect to its page.
+// from the redirect to its page. The room is open (every account is a
+// member); open mode has no other kind and ignores the field.
 func (p *person) createRoom(ctx context.Context, base *url.URL, csrf, name string) (int64, error) {
-	form := url.Values{"name": {name}, "_csrf": {csrf}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/chat/rooms", strings.NewReader(form.Encode()))
+	loc, err := p.post(ctx, base, "/chat/rooms", url.Values{"name": {name}, "kind": {"open"}, "_csrf": {csrf}})
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base.String())
-	resp, err := p.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxPage))
-	if resp.StatusCode != http.StatusSeeOther {
-		return 0, fmt.Errorf("POST /chat/rooms: %s", resp.Status)
-	}
-	loc := resp.Header.Get("Location")
 	id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/chat/rooms/"), 10, 64)
 	if err != nil || !strings.HasPrefix(loc, "/chat/rooms/") {
 		return 0, errors.New("POST /chat/rooms: redirected to " + loc)
 	}
 	return id, nil
+}
+
+// formAlert finds the text of a refused form's alert.
+var formAlert = regexp.MustCompile(`role="alert"[^>]*>\s*([^<]+?)\s*<`)
+
+// post submits form to path as the page's form does, and returns where
+// the server redirects (a 303, as every form of hxchat answers a success
+// with). A refusal's error names the status and the form's alert.
+func (p *person) post(ctx context.Context, base *url.URL, path string, form url.Values) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base.String())
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if resp.StatusCode != http.StatusSeeOther {
+		err := fmt.Errorf("POST %s: %s", strings.SplitN(path, "?", 2)[0], resp.Status)
+		if m := formAlert.FindSubmatch(body); m != nil {
+			err = fmt.Errorf("%w: %q", err, html.UnescapeString(string(m[1])))
+		}
+		return "", err
+	}
+	return resp.Header.Get("Location"), nil
+}
+
+// submit loads the page at path for its form's csrf token (and cookie),
+// as a browser shows a form before it is sent, and posts form back to
+// path.
+func (p *person) submit(ctx context.Context, base *url.URL, path string, form url.Values) (string, error) {
+	body, err := p.get(ctx, base.String()+path)
+	if err != nil {
+		return "", err
+	}
+	m := csrfInput.FindSubmatch(body)
+	if m == nil {
+		return "", fmt.Errorf("GET %s: no form with a csrf token", strings.SplitN(path, "?", 2)[0])
+	}
+	form.Set("_csrf", html.UnescapeString(string(m[1])))
+	return p.post(ctx, base, path, form)
 }

@@ -51,6 +51,11 @@ type scenario struct {
 	// Drain bounds the wait for every connection to hold every message
 	// once the sending is over.
 	Drain time.Duration
+	// Accounts runs the server in accounts mode (without -open): before
+	// the traffic the tool creates the first account through the setup
+	// link the server logs, and signs every simulated person up with the
+	// invitation link, so that each carries a session cookie of its own.
+	Accounts bool
 }
 
 // presets are the named scenarios. Numbers are the issue's: the targets
@@ -59,6 +64,10 @@ var presets = map[string]scenario{
 	"short": {
 		Name: "short", Conns: 24, Rooms: 3, Senders: 6, Messages: 300, Rate: 200,
 		Drain: 15 * time.Second,
+	},
+	"accounts": {
+		Name: "accounts", Conns: 24, Rooms: 3, Senders: 6, Messages: 300, Rate: 200,
+		Drain: 15 * time.Second, Accounts: true,
 	},
 	"bigroom": {
 		Name: "bigroom", Conns: 1000, Rooms: 1, Senders: 200, Messages: 20000, Rate: 1000,
@@ -86,7 +95,7 @@ var presets = map[string]scenario{
 }
 
 // presetOrder is the order `-preset all` runs them in.
-var presetOrder = []string{"bigroom", "smallrooms", "idle", "reconnect", "slow"}
+var presetOrder = []string{"bigroom", "smallrooms", "idle", "reconnect", "slow", "accounts"}
 
 // options are the command line.
 type options struct {
@@ -109,6 +118,10 @@ type options struct {
 	ServerLog string
 	// DialConcurrency bounds the dials and page loads in flight.
 	DialConcurrency int
+	// SignupConcurrency bounds the signups in flight in accounts mode.
+	// The server hashes at most 4 passwords at once and queues the rest;
+	// more in flight only lengthens each signup's wait.
+	SignupConcurrency int
 	// SourceAddrs is how many loopback source addresses the dials spread
 	// over (127.0.0.2 upwards), each with its own ~28k ephemeral ports.
 	SourceAddrs int
@@ -148,6 +161,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.ServerArgs, "server-args", "", "flags for -server-bin; -addr comes from -url, and -db, -msg-rate, -msg-burst, -max-conns, -new-people-rate, -rooms-rate get a fresh database and high limits unless given")
 	fs.StringVar(&o.ServerLog, "server-log", "", "file for the started server's output (default: a temporary file)")
 	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 100, "page loads and websocket dials in flight at once")
+	fs.IntVar(&o.SignupConcurrency, "signup-concurrency", 8, "signups in flight at once with -accounts")
 	fs.IntVar(&o.SourceAddrs, "source-addrs", 4, "loopback source addresses to dial from (127.0.0.2, 127.0.0.3, ...)")
 	fs.StringVar(&o.RoomPrefix, "room-prefix", "load", "prefix of the room names the tool creates or reuses")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "pause after connecting, before measuring memory and sending")
@@ -171,6 +185,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&over.Hold, "hold", 0, "how long an idle run holds its connections")
 	fs.StringVar(&rssAt, "rss-at", "", "comma-separated connection counts at which to sample the server's memory on the way up")
 	fs.DurationVar(&over.Drain, "drain", 0, "longest wait for every connection to catch up after sending")
+	fs.BoolVar(&over.Accounts, "accounts", false, "run the server with accounts (without -open): set it up through the setup link in its log and sign every simulated person up with the invitation link first (needs -server-bin)")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: go run ./cmd/loadtest [flags]
 
@@ -186,9 +201,18 @@ Presets:
   idle        19,000 conns held without traffic: server RSS per connection
   reconnect   10,000 conns, restart the server (-server-bin), time the catch-up
   slow        200 conns in one room, 10 stop reading for 10s: the others' latency
+  accounts    short with -accounts: 24 people sign up, then 300 msgs at 200/s
+              (asserts zero loss; needs -server-bin)
 
-The server must allow the send rate and the connections of one address:
-start it with high -msg-rate/-msg-burst, -max-conns/-new-people-rate and -rooms-rate.
+With -server-bin the server runs in open mode (-open: anonymous memberN
+people), unless the preset is accounts or -accounts is given: then the tool
+creates the first account through the setup link the server logs, reads the
+invitation link from /admin and signs every simulated person up (load-pN,
+pN@load.invalid) before the traffic; the signups are timed on their own.
+
+A server you start yourself (-url without -server-bin) must run in open mode
+and allow the send rate and the connections of one address: start it with
+-open and high -msg-rate/-msg-burst, -max-conns/-new-people-rate and -rooms-rate.
 
 Flags:
 `)
@@ -234,10 +258,18 @@ Flags:
 		if sc.Restart && o.ServerBin == "" {
 			return o, fmt.Errorf("%w: %s restarts the server: give -server-bin (and -server-args)", errUsage, sc.Name)
 		}
+		// A running server has had its setup link used, or logs it where
+		// the tool cannot read it: the tool sets up only a server it starts.
+		if sc.Accounts && o.ServerBin == "" {
+			return o, fmt.Errorf("%w: %s: accounts mode sets up a new server through the setup link in its log: give -server-bin", errUsage, sc.Name)
+		}
+		if sc.Accounts && hasFlag(strings.Fields(o.ServerArgs), "open") {
+			return o, fmt.Errorf("%w: %s: accounts mode runs the server without -open: take it out of -server-args", errUsage, sc.Name)
+		}
 		o.Presets = append(o.Presets, sc)
 	}
-	if o.DialConcurrency <= 0 || o.SourceAddrs <= 0 || o.MaxRetries <= 0 {
-		return o, fmt.Errorf("%w: -dial-concurrency, -source-addrs and -max-retries must be positive", errUsage)
+	if o.DialConcurrency <= 0 || o.SignupConcurrency <= 0 || o.SourceAddrs <= 0 || o.MaxRetries <= 0 {
+		return o, fmt.Errorf("%w: -dial-concurrency, -signup-concurrency, -source-addrs and -max-retries must be positive", errUsage)
 	}
 	return o, nil
 }
@@ -269,6 +301,9 @@ func apply(sc *scenario, over scenario, set map[string]bool) {
 	}
 	if set["rss-at"] {
 		sc.RSSAt = over.RSSAt
+	}
+	if set["accounts"] {
+		sc.Accounts = over.Accounts
 	}
 	if sc.Drain <= 0 {
 		sc.Drain = 30 * time.Second

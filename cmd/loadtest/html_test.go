@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func TestParsePage(t *testing.T) {
 func TestParseRooms(t *testing.T) {
 	b := render(t, views.Rooms(views.RoomsPage{
 		Layout: views.Layout{Title: "Rooms", CSRF: "csrf-tok"},
-		Rooms:  []chat.Room{{ID: 4, Name: "load-bigroom-0"}, {ID: 9, Name: "Random"}},
+		Rooms:  views.RoomList{Rooms: []chat.Room{{ID: 4, Name: "load-bigroom-0"}, {ID: 9, Name: "Random"}}},
 		Form:   views.RoomForm{CSRF: "csrf-tok"},
 	}))
 	csrf, rooms, err := parseRooms(b)
@@ -227,4 +228,40 @@ func BenchmarkParseFragment(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/delivery")
+}
+
+func TestParseInvitation(t *testing.T) {
+	b := render(t, views.Admin(views.AdminPage{
+		Layout:    views.Layout{Title: "Administration", CSRF: "c", SignedIn: true, Admin: true},
+		InviteURL: "http://127.0.0.1:18090/join/9f8YkQ2m-c1x_n4",
+	}))
+	got, err := parseInvitation(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "9f8YkQ2m-c1x_n4"; got != want {
+		t.Errorf("got code %q, want %q", got, want)
+	}
+	if _, err := parseInvitation([]byte(`<input value="http://x/login">`)); err == nil {
+		t.Error("a page without the invitation link gave a code")
+	}
+}
+
+func TestFormAlert(t *testing.T) {
+	// A refused signup says why, which the tool's error repeats.
+	b := render(t, views.Join(views.JoinPage{
+		Layout: views.Layout{Title: "Join hxchat", CSRF: "c"},
+		Form: views.AccountForm{CSRF: "c", Action: "/join/x", Name: "load-p1", Email: "p1@load.invalid",
+			Err: &chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: "load-p1"}},
+	}))
+	m := formAlert.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no alert found in\n%s", b)
+	}
+	if got := html.UnescapeString(string(m[1])); !strings.Contains(got, `"load-p1"`) {
+		t.Errorf("got alert %q, want the name taken in it", got)
+	}
+	if m := csrfInput.FindSubmatch(b); m == nil || string(m[1]) != "c" {
+		t.Errorf("join form's csrf token: got %q, want %q", m, "c")
+	}
 }

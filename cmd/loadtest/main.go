@@ -4,11 +4,14 @@
 // posts messages on a fixed schedule, measures send-to-receive latency
 // from the scheduled time, and checks that every connection received
 // every message of its room exactly once and in Seq order. Any loss,
-// duplicate or reordering makes the exit status non-zero.
+// duplicate or reordering makes the exit status non-zero. A server it
+// starts runs in open mode (anonymous people) unless -accounts: then the
+// tool sets it up and signs every simulated person up first.
 //
 //	go run ./cmd/loadtest -short                      # CI-sized, against :8080
 //	go run ./cmd/loadtest -preset bigroom -url http://127.0.0.1:18090 -pid $(pgrep -n hxchat)
 //	go run ./cmd/loadtest -preset all -server-bin /tmp/hxchat   # starts the server itself
+//	go run ./cmd/loadtest -preset bigroom -accounts -server-bin /tmp/hxchat   # 1,000 sign up first
 package main
 
 import (

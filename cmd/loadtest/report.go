@@ -10,8 +10,12 @@ import (
 
 // result is what one scenario measured.
 type result struct {
-	Name             string
-	Conns, Rooms     int
+	Name         string
+	Conns, Rooms int
+	// Accounts says the people signed up first (accounts mode); Signup
+	// is what that measured.
+	Accounts         bool
+	Signup           *signupResult
 	Connected        int
 	PageLoad         time.Duration
 	ConnectTime      time.Duration
@@ -99,11 +103,15 @@ func (r *result) cpuPerDelivery() time.Duration {
 
 // print writes the scenario's full report.
 func (r *result) print(w io.Writer) {
-	fmt.Fprintf(w, "\n== %s: %d connections in %d rooms ==\n", r.Name, r.Conns, r.Rooms)
+	fmt.Fprintf(w, "\n== %s: %d connections in %d rooms ==\n", r.label(), r.Conns, r.Rooms)
 	if r.ServerLog != "" {
 		fmt.Fprintf(w, "server log:        %s\n", r.ServerLog)
 	}
 	fmt.Fprintf(w, "load average:      %s at the start, %s at the end (2 cores)\n", r.LoadAvg[0], r.LoadAvg[1])
+	if s := r.Signup; s != nil {
+		fmt.Fprintf(w, "signups:           %d accounts in %v (%.1f/s), %d failed; each p50 %v, p99 %v, max %v (not in any latency below)\n",
+			s.Accounts, s.Took.Round(time.Millisecond), s.rate(), s.Failed, ms(s.Each.P50), ms(s.Each.P99), ms(s.Each.Max))
+	}
 	fmt.Fprintf(w, "pages loaded in:   %v\n", r.PageLoad.Round(time.Millisecond))
 	fmt.Fprintf(w, "sockets open:      %d of %d in %v (%.0f/s); connect p50 %v, p99 %v\n",
 		r.Connected, r.Conns, r.ConnectTime.Round(time.Millisecond), float64(r.Connected)/max(r.ConnectTime.Seconds(), 1e-9),
@@ -160,6 +168,15 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "result:            %s\n", map[bool]string{true: "PASS: every message reached every connection exactly once, in order", false: "FAIL"}[r.ok()])
 }
 
+// label names the run in the report: the preset, and the mode when
+// that is not the preset's own.
+func (r *result) label() string {
+	if r.Accounts && r.Name != "accounts" {
+		return r.Name + " (accounts)"
+	}
+	return r.Name
+}
+
 // String is a one-line latency summary.
 func (q quantiles) String() string {
 	if q.N == 0 {
@@ -203,10 +220,13 @@ func (r *result) target() string {
 // table prints one line per scenario.
 func table(w io.Writer, rs []*result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "preset\tconns\tmsgs\tdeliv/s\tframe B\tp50\tp90\tp99\tp99.9\tmax\tconnect p50/p99\tevicted\terrors\tlost/dup/reord\tRSS/conn\tCPU/deliv\tcaught up\tcheck\ttarget\t")
+	fmt.Fprintln(tw, "preset\tconns\tmsgs\tdeliv/s\tframe B\tp50\tp90\tp99\tp99.9\tmax\tsignups/s\tconnect p50/p99\tevicted\terrors\tlost/dup/reord\tRSS/conn\tCPU/deliv\tcaught up\tcheck\ttarget\t")
 	for _, r := range rs {
 		per, _ := r.perConn()
-		rssCol, cpuCol, caught := "-", "-", "-"
+		rssCol, cpuCol, caught, signups := "-", "-", "-", "-"
+		if r.Signup != nil {
+			signups = fmt.Sprintf("%.1f", r.Signup.rate())
+		}
 		if per != 0 {
 			rssCol = fmt.Sprintf("%.1f KiB", float64(per)/1024)
 		}
@@ -224,9 +244,9 @@ func table(w io.Writer, rs []*result) {
 		if strings.HasPrefix(r.target(), "NOT") {
 			target = "NOT met"
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%d/%d\t%.0f\t%d\t%s\t%s\t%s\t%s\t%s\t%s/%s\t%d\t%d\t%d/%d/%d\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Name, r.Connected, r.Conns, r.Acked, r.Messages, r.DeliveriesPerSec, r.FrameBytes,
-			ms(r.Lat.P50), ms(r.Lat.P90), ms(r.Lat.P99), ms(r.Lat.P999), ms(r.Lat.Max),
+		fmt.Fprintf(tw, "%s\t%d/%d\t%d/%d\t%.0f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s\t%d\t%d\t%d/%d/%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.label(), r.Connected, r.Conns, r.Acked, r.Messages, r.DeliveriesPerSec, r.FrameBytes,
+			ms(r.Lat.P50), ms(r.Lat.P90), ms(r.Lat.P99), ms(r.Lat.P999), ms(r.Lat.Max), signups,
 			ms(r.Connect.P50), ms(r.Connect.P99), r.Evictions, r.Errors,
 			r.Verdict.lost, r.Verdict.duplicates, r.Verdict.reorders, rssCol, cpuCol, caught, check, target)
 	}

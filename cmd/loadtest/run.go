@@ -105,7 +105,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		IdleConnTimeout:     30 * time.Second,
 	}
 	defer r.tr.CloseIdleConnections()
-	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, LoadAvg: [2]string{loadAvg()}}
+	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, Accounts: sc.Accounts, LoadAvg: [2]string{loadAvg()}}
 
 	if opt.ServerBin != "" {
 		dir, err := os.MkdirTemp("", "loadtest-"+sc.Name+"-")
@@ -124,7 +124,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		}
 		defer lf.Close()
 		res.ServerLog = logPath
-		r.srv = newServer(opt.ServerBin, opt.ServerArgs, base, dir, lf)
+		r.srv = newServer(opt.ServerBin, opt.ServerArgs, base, dir, lf, sc.Accounts)
 		r.logf("starting %s %v", opt.ServerBin, r.srv.args)
 		if err := r.srv.start(ctx); err != nil {
 			return nil, err
@@ -132,8 +132,25 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		defer r.srv.stop()
 		r.pid = r.srv.pid()
 	}
-	if err := r.setup(ctx); err != nil {
+	// admin makes the rooms: in accounts mode the first account, which
+	// sets the server up.
+	admin := newPerson(r.tr)
+	var invitation string
+	if sc.Accounts {
+		var err error
+		if invitation, err = r.setUpAccounts(ctx, admin); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.setup(ctx, admin); err != nil {
 		return nil, err
+	}
+	// The signups are timed on their own, and count in no message's
+	// latency: messages are scheduled from the traffic's start.
+	if sc.Accounts {
+		if err := r.signUp(ctx, invitation, res); err != nil {
+			return nil, err
+		}
 	}
 
 	cctx, stopClients := context.WithCancel(ctx)
@@ -187,15 +204,19 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 	return res, nil
 }
 
-// setup makes the rooms, the simulated people and their messages.
-func (r *run) setup(ctx context.Context) error {
+// setup makes the rooms, as admin, the simulated people and their
+// messages.
+func (r *run) setup(ctx context.Context, admin *person) error {
 	sc := r.sc
 	names := make([]string, sc.Rooms)
 	for i := range names {
 		names[i] = fmt.Sprintf("%s-%s-%d", r.opt.RoomPrefix, sc.Name, i)
 	}
 	r.logf("getting %d rooms", sc.Rooms)
-	ids, err := ensureRooms(ctx, r.tr, r.base, names, r.opt.DialConcurrency)
+	ids, err := ensureRooms(ctx, admin, r.base, names, r.opt.DialConcurrency)
+	if errors.Is(err, errSignedOut) && !sc.Accounts {
+		return fmt.Errorf("rooms: %w: start it with -open, or give -server-bin (and -accounts to measure accounts mode)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("rooms: %w (is hxchat running at %s?)", err, r.base)
 	}
@@ -226,9 +247,9 @@ func (r *run) setup(ctx context.Context) error {
 	return nil
 }
 
-// parallel runs fn for each client, at most DialConcurrency at once.
-func (r *run) parallel(ctx context.Context, cs []*client, fn func(*client)) {
-	sem := make(chan struct{}, r.opt.DialConcurrency)
+// parallel runs fn for each client, at most n at once.
+func (r *run) parallel(ctx context.Context, n int, cs []*client, fn func(*client)) {
+	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	for _, c := range cs {
 		select {
@@ -251,7 +272,7 @@ func (r *run) parallel(ctx context.Context, cs []*client, fn func(*client)) {
 func (r *run) connectAll(ctx, cctx context.Context, wg *sync.WaitGroup, res *result) error {
 	r.logf("loading %d room pages", len(r.clients))
 	began := time.Now()
-	r.parallel(ctx, r.clients, func(c *client) {
+	r.parallel(ctx, r.opt.DialConcurrency, r.clients, func(c *client) {
 		if err := c.load(ctx); err != nil && ctx.Err() == nil {
 			r.errs.add("conn %d (room %q): page: %v", c.id, c.room.name, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -21,26 +24,33 @@ type server struct {
 	bin  string
 	args []string
 	base *url.URL
-	log  io.Writer
+	log  *logWatch
 
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error
 }
 
+// hasFlag reports whether the command line args sets the flag name.
+func hasFlag(args []string, name string) bool {
+	return slices.ContainsFunc(args, func(s string) bool {
+		s = strings.TrimLeft(s, "-")
+		return s == name || strings.HasPrefix(s, name+"=")
+	})
+}
+
 // newServer prepares bin with args for base: -addr comes from base, and
 // unless args say otherwise the database is a new file in dir and the
-// send limits are high enough for any preset.
-func newServer(bin, args string, base *url.URL, dir string, log io.Writer) *server {
+// send limits are high enough for any preset. The server runs in open
+// mode (anonymous people) unless accounts is set.
+func newServer(bin, args string, base *url.URL, dir string, log io.Writer, accounts bool) *server {
 	a := strings.Fields(args)
-	has := func(name string) bool {
-		return slices.ContainsFunc(a, func(s string) bool {
-			s = strings.TrimLeft(s, "-")
-			return s == name || strings.HasPrefix(s, name+"=")
-		})
-	}
+	has := func(name string) bool { return hasFlag(a, name) }
 	if !has("addr") {
 		a = append(a, "-addr", base.Host)
+	}
+	if !accounts && !has("open") {
+		a = append(a, "-open")
 	}
 	if !has("db") {
 		a = append(a, "-db", filepath.Join(dir, "load.db"))
@@ -62,7 +72,7 @@ func newServer(bin, args string, base *url.URL, dir string, log io.Writer) *serv
 	if !has("rooms-rate") {
 		a = append(a, "-rooms-rate", "1000000")
 	}
-	return &server{bin: bin, args: a, base: base, log: log}
+	return &server{bin: bin, args: a, base: base, log: newLogWatch(log)}
 }
 
 // start runs the server and waits until /healthz answers.
@@ -100,6 +110,26 @@ func (s *server) start(ctx context.Context) error {
 	return errors.New("the server did not answer /healthz within 60s")
 }
 
+// setupWait bounds the wait for the setup link once the server answers:
+// it logs the link before it starts serving, so the line is in the pipe
+// by then, and only the tool's copying of it remains.
+const setupWait = 10 * time.Second
+
+// setupLink returns the one-time setup link the server logged at its
+// first start, which it does when its database has no account yet.
+func (s *server) setupLink(ctx context.Context) (string, error) {
+	select {
+	case <-s.log.found:
+		return s.log.setupLink(), nil
+	case <-s.exited:
+		return "", fmt.Errorf("the server exited: %v", s.err)
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-time.After(setupWait):
+		return "", fmt.Errorf("the server logged no setup link within %v: accounts mode needs a new database (no -db in -server-args) and -log-level warn or lower", setupWait)
+	}
+}
+
 // pid is the running server's process ID.
 func (s *server) pid() int {
 	if s.cmd == nil || s.cmd.Process == nil {
@@ -132,6 +162,71 @@ func (s *server) stop() error {
 		<-s.exited
 		return fmt.Errorf("the server did not stop within %v of SIGTERM; killed", stopWait)
 	}
+}
+
+// setupLinkRE finds the setup link in the server's log line (slog's text
+// format, which quotes the url when it must).
+var setupLinkRE = regexp.MustCompile(`msg="setup link[^"]*" .*\burl="?([^"\s]+)`)
+
+// maxLogLine bounds the unfinished line logWatch keeps; the setup link's
+// line is about 250 bytes.
+const maxLogLine = 64 << 10
+
+// logWatch passes a started server's output on to its log and keeps the
+// first setup link in it.
+type logWatch struct {
+	w io.Writer
+	// found is closed once link is set.
+	found chan struct{}
+
+	mu sync.Mutex
+	// line is the last line, not finished yet; link the setup link.
+	line []byte
+	link string
+}
+
+func newLogWatch(w io.Writer) *logWatch {
+	return &logWatch{w: w, found: make(chan struct{})}
+}
+
+// Write looks for the setup link in p until it is found, then writes p
+// on.
+func (l *logWatch) Write(p []byte) (int, error) {
+	l.scan(p)
+	return l.w.Write(p)
+}
+
+func (l *logWatch) scan(p []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.link != "" {
+		return
+	}
+	l.line = append(l.line, p...)
+	rest := l.line
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		if m := setupLinkRE.FindSubmatch(rest[:i]); m != nil {
+			l.link, l.line = string(m[1]), nil
+			close(l.found)
+			return
+		}
+		rest = rest[i+1:]
+	}
+	if len(rest) > maxLogLine {
+		rest = nil // no log line of interest is this long
+	}
+	l.line = append(l.line[:0], rest...)
+}
+
+// setupLink returns the setup link found, or "".
+func (l *logWatch) setupLink() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.link
 }
 
 // logFile opens where a started server's output goes.

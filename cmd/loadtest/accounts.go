@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// In accounts mode the tool sets up the new server it started as its
+// owner would: the setup link from the server's log creates the first
+// account, an administrator, whose /admin page shows the invitation
+// link; every simulated person then creates an account with it. Each
+// person's cookie jar ends up holding its own session cookie, which its
+// page loads, sockets and "Load older" carry as open mode's carry the
+// identity cookie.
+
+// loadPassword is every simulated account's password: hxchat wants at
+// least 10 characters.
+const loadPassword = "load-password-not-secret"
+
+// adminName is the first account's display name; the people are
+// personName(i).
+const adminName = "load-admin"
+
+func personName(i int) string  { return "load-p" + strconv.Itoa(i) }
+func personEmail(i int) string { return "p" + strconv.Itoa(i) + "@load.invalid" }
+
+// inviteLink finds the invitation code in /admin's invitation field.
+var inviteLink = regexp.MustCompile(`value="[^"]*/join/([A-Za-z0-9_-]+)"`)
+
+// setUpAccounts creates the first account as admin, through the setup
+// link the started server logged, and returns the invitation code shown
+// on /admin.
+func (r *run) setUpAccounts(ctx context.Context, admin *person) (string, error) {
+	link, err := r.srv.setupLink(ctx)
+	if err != nil {
+		return "", fmt.Errorf("setup link: %w", err)
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Query().Get("token") == "" {
+		return "", fmt.Errorf("setup link %q: no token", link)
+	}
+	r.logf("setting up the first account through the setup link")
+	_, err = admin.submit(ctx, r.base, "/setup?token="+url.QueryEscape(u.Query().Get("token")), url.Values{
+		"name": {adminName}, "email": {"admin@load.invalid"}, "password": {loadPassword},
+	})
+	if err != nil {
+		return "", fmt.Errorf("setup: %w", err)
+	}
+	page, err := admin.get(ctx, r.base.String()+"/admin")
+	if err != nil {
+		return "", fmt.Errorf("admin page: %w", err)
+	}
+	code, err := parseInvitation(page)
+	if err != nil {
+		return "", fmt.Errorf("admin page: %w", err)
+	}
+	return code, nil
+}
+
+// parseInvitation reads the invitation code off the admin page.
+func parseInvitation(page []byte) (string, error) {
+	m := inviteLink.FindSubmatch(page)
+	if m == nil {
+		return "", errors.New("no invitation link")
+	}
+	return string(m[1]), nil
+}
+
+// signupResult is what the signups measured.
+type signupResult struct {
+	// Accounts is how many people signed up, Failed how many could not.
+	Accounts, Failed int
+	// Took is the whole phase; Each the time of one signup (the form's
+	// page and its post), which includes its wait for the server's
+	// password hashing.
+	Took time.Duration
+	Each quantiles
+}
+
+// rate is the signups a second over the phase.
+func (s *signupResult) rate() float64 {
+	return float64(s.Accounts) / max(s.Took.Seconds(), 1e-9)
+}
+
+// signUp gives every simulated person an account through the
+// invitation, at most SignupConcurrency at once. A failed signup is an
+// error of the run; the person's page then fails to load too.
+func (r *run) signUp(ctx context.Context, code string, res *result) error {
+	r.logf("signing up %d people, %d at once", len(r.clients), r.opt.SignupConcurrency)
+	each := newLatency()
+	var failed atomic.Int64
+	began := time.Now()
+	r.parallel(ctx, r.opt.SignupConcurrency, r.clients, func(c *client) {
+		t0 := time.Now()
+		_, err := c.who.submit(ctx, c.base, "/join/"+code, url.Values{
+			"name": {personName(c.id)}, "email": {personEmail(c.id)}, "password": {loadPassword},
+		})
+		if err != nil {
+			failed.Add(1)
+			if ctx.Err() == nil {
+				r.errs.add("conn %d: sign up: %v", c.id, err)
+			}
+			return
+		}
+		each.record(c.id, time.Since(t0))
+	})
+	s := &signupResult{Failed: int(failed.Load()), Took: time.Since(began), Each: each.summary()}
+	s.Accounts = len(r.clients) - s.Failed
+	res.Signup = s
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if s.Accounts == 0 {
+		return fmt.Errorf("no one could sign up: %v", r.errs.samples())
+	}
+	r.logf("%d people signed up in %v (%.1f/s)", s.Accounts, s.Took.Round(time.Millisecond), s.rate())
+	return nil
+}
