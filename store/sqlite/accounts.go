@@ -38,29 +38,27 @@ func (s *Store) CreateAccount(ctx context.Context, a chat.NewAccount) (chat.Acco
 	}
 	acc := chat.Account{User: chat.User{Name: a.Name}, Email: a.Email, Admin: a.Admin, CreatedAt: fromNanos(at)}
 	defer s.boundWAL()
+	// Each is refused when its query finds a row, in this order.
+	type check struct {
+		query string
+		args  []any
+		err   error
+	}
+	var checks []check
+	if a.First {
+		checks = append(checks, check{`SELECT 1 FROM users WHERE email_key IS NOT NULL`, nil, chat.Fail(chat.SetupDone)})
+	}
+	checks = append(checks,
+		check{`SELECT 1 FROM users WHERE email_key = ?`, []any{chat.EmailKey(a.Email)},
+			&chat.Error{Reason: chat.Taken, Field: chat.FieldEmail, Value: a.Email}},
+		check{`SELECT 1 FROM users WHERE name_key = ?`, []any{nameKey(a.Name)},
+			&chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: a.Name}},
+	)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		checks := []struct {
-			skip  bool
-			query string
-			arg   any
-			err   error
-		}{
-			{!a.First, `SELECT EXISTS (SELECT 1 FROM users WHERE email_key IS NOT NULL)`, nil, chat.Fail(chat.SetupDone)},
-			{false, `SELECT EXISTS (SELECT 1 FROM users WHERE email_key = ?)`, chat.EmailKey(a.Email),
-				&chat.Error{Reason: chat.Taken, Field: chat.FieldEmail, Value: a.Email}},
-			{false, `SELECT EXISTS (SELECT 1 FROM users WHERE name_key = ?)`, nameKey(a.Name),
-				&chat.Error{Reason: chat.Taken, Field: chat.FieldDisplayName, Value: a.Name}},
-		}
 		for _, c := range checks {
-			if c.skip {
-				continue
-			}
-			var args []any
-			if c.arg != nil {
-				args = append(args, c.arg)
-			}
 			var found bool
-			if err := tx.QueryRowContext(ctx, c.query, args...).Scan(&found); err != nil {
+			err := tx.QueryRowContext(ctx, `SELECT EXISTS (`+c.query+`)`, c.args...).Scan(&found)
+			if err != nil {
 				return err
 			}
 			if found {

@@ -53,6 +53,20 @@ var walFloods = []struct {
 		_, err := s.RenameUser(ctx, f.user.ID, fmt.Sprintf("name %d-%d", w, i))
 		return err
 	}},
+	{"CreateRoomOf", 15, func(ctx context.Context, s *Store, f *walFixture, w, i int) error {
+		_, err := s.CreateRoomOf(ctx, chat.Room{Name: fmt.Sprintf("Private %d-%d", w, i), Kind: chat.RoomPrivate, CreatedBy: f.user.ID}, nil)
+		return err
+	}},
+	// A link made and taken: TakeLink's DELETE ... RETURNING in a
+	// transaction.
+	{"TakeLink", 20, func(ctx context.Context, s *Store, f *walFixture, w, i int) error {
+		digest := fmt.Sprintf("%d-%d", w, i)
+		if err := s.CreateLink(ctx, digest, int64(w+1000), time.Now().Add(time.Hour)); err != nil {
+			return err
+		}
+		_, err := s.TakeLink(ctx, digest, time.Now())
+		return err
+	}},
 	{"AddMessage", 20, func(ctx context.Context, s *Store, f *walFixture, w, i int) error {
 		_, _, err := s.AddMessage(ctx, chat.Message{
 			Room: f.room.ID, Author: f.user, Body: "The quick brown fox jumps over the lazy dog.",
