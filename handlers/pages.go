@@ -133,7 +133,8 @@ func (h *Handler) room(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	l := h.layout(c, r.Name)
+	title := roomTitle(r, a.User)
+	l := h.layout(c, title)
 	online := h.hub.Online(id)
 	shown := online[:min(len(online), chat.MaxOnlineShown)]
 	return render(c, http.StatusOK, views.Room(views.RoomPage{
@@ -144,7 +145,7 @@ func (h *Handler) room(c echo.Context) error {
 		OnlineHidden: len(online) - len(shown),
 		Send:         views.SendForm{Room: id, Token: h.cfg.Token()},
 		NameForm:     views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
-		Title:        roomTitle(r, a.User),
+		Title:        title,
 		Members:      !h.cfg.Open && !r.Open(),
 	}))
 }
