@@ -169,10 +169,12 @@ func TestSignedOutRequests(t *testing.T) {
 							t.Errorf("form: got %d to %q, want 401", resp.status, resp.header.Get("Location"))
 						}
 						mustLoginAgain(t, send(t, r, "HX-Request", "true"))
+						s.MustUnchanged(t, was)
 					}
-					s.MustUnchanged(t, was)
 				})
 			}
+			// A page changes nothing either.
+			s.MustUnchanged(t, was)
 		})
 	}
 	// Bob's live session was never ended by a request of his dead one.

@@ -230,3 +230,52 @@ func TestAdminRenameRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminRoles(t *testing.T) {
+	t.Parallel()
+	s, ada := accountStack(t)
+	bob := s.MustJoin(t, "Bob")
+	act := func(id int64, what string, want int) {
+		t.Helper()
+		r := ada.MustPost(t, fmt.Sprintf("/admin/people/%d/%s", id, what), url.Values{"_csrf": {ada.MustFormCSRF(t, "/admin")}})
+		if r.status != want {
+			t.Errorf("%s #%d: got %d, want %d", what, id, r.status, want)
+		}
+	}
+
+	act(bob.me.ID, "admin", http.StatusSeeOther)
+	if r := bob.MustGet(t, "/admin"); r.status != http.StatusOK {
+		t.Errorf("/admin for a new administrator: got %d, want 200", r.status)
+	}
+	act(bob.me.ID, "member", http.StatusSeeOther)
+	if r := bob.MustGet(t, "/admin"); r.status != http.StatusNotFound {
+		t.Errorf("/admin once no longer an administrator: got %d, want 404", r.status)
+	}
+
+	// One administrator is always left: Ada can neither deactivate
+	// herself nor take her own role back.
+	act(ada.me.ID, "deactivate", http.StatusForbidden)
+	act(ada.me.ID, "member", http.StatusForbidden)
+	if a := s.MustAccount(t, "Ada"); !a.Admin || a.Deactivated {
+		t.Errorf("Ada after acting on herself: admin %v, deactivated %v; want admin, active", a.Admin, a.Deactivated)
+	}
+
+	act(bob.me.ID, "deactivate", http.StatusSeeOther)
+	bob.MustSignedOut(t)
+	act(bob.me.ID, "reactivate", http.StatusSeeOther)
+	if r := s.newBrowser(t).signIn(t, emailOf("Bob"), password, ""); r.status != http.StatusSeeOther {
+		t.Errorf("sign in once reactivated: got %d, want 303", r.status)
+	}
+	act(999, "deactivate", http.StatusNotFound)
+
+	subject := fmt.Sprintf("Bob (#%d)", bob.me.ID)
+	want := []auditEntry{
+		{"Ada", "Reactivated an account", subject},
+		{"Ada", "Deactivated an account", subject},
+		{"Ada", "Removed an administrator", subject},
+		{"Ada", "Made an administrator", subject},
+	}
+	if got := auditLog(t, ada.MustGet(t, "/admin").doc(t)); !slices.Equal(got, want) {
+		t.Errorf("audit log: got %+v, want %+v", got, want)
+	}
+}
