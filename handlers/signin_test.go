@@ -161,3 +161,83 @@ func TestSignOut(t *testing.T) {
 		t.Errorf("/login with a live session: got %d, want 303 onwards", page.status)
 	}
 }
+
+func TestChangePasswordRefused(t *testing.T) {
+	t.Parallel()
+	s, _ := accountStack(t)
+	bob := s.MustJoin(t, "Bob")
+	other := s.MustSignIn(t, "Bob")
+	sessions := s.MustSessionIDs(t, bob.me.ID)
+	_, hash, err := s.store.Credentials(t.Context(), emailOf("Bob"))
+	if err != nil {
+		t.Fatalf("Credentials: %v", err)
+	}
+	for _, tc := range []struct {
+		name, current, next string
+		field, want         string
+	}{
+		{"wrong current password", "not my password", "a brand new password", "current-password-error", "That is not your current password."},
+		{"short new password", password, "short", "new-password-error", "New password must be at least 10 characters."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"_csrf": {bob.MustFormCSRF(t, "/account")}, "current": {tc.current}, "password": {tc.next}}
+			r := bob.MustPost(t, "/account/password", form)
+			if r.status != http.StatusUnprocessableEntity {
+				t.Errorf("got %d, want 422", r.status)
+			}
+			if got := textOf(byID(r.doc(t), tc.field)); got != tc.want {
+				t.Errorf("#%s: got %q, want %q", tc.field, got, tc.want)
+			}
+			if strings.Contains(r.body, tc.current) || strings.Contains(r.body, tc.next) {
+				t.Errorf("the page echoes a typed password")
+			}
+			if got := s.MustSessionIDs(t, bob.me.ID); !slices.Equal(got, sessions) {
+				t.Errorf("sessions: got %q, want all kept %q", got, sessions)
+			}
+			if _, now, err := s.store.Credentials(t.Context(), emailOf("Bob")); err != nil || now != hash {
+				t.Errorf("the stored password changed (%v)", err)
+			}
+		})
+	}
+	if r := other.MustGet(t, "/account"); r.status != http.StatusOK {
+		t.Errorf("Bob's other session: got %d, want 200", r.status)
+	}
+}
+
+func TestJoinRefused(t *testing.T) {
+	t.Parallel()
+	s, _ := accountStack(t)
+	code, err := s.svc.Invitation(t.Context())
+	if err != nil {
+		t.Fatalf("Invitation: %v", err)
+	}
+	path := "/join/" + code
+	b := s.newBrowser(t)
+	const weak = "tiny-pw"
+	r := b.MustPost(t, path, url.Values{"_csrf": {b.MustFormCSRF(t, path)}, "name": {"Bob"}, "email": {emailOf("Bob")}, "password": {weak}})
+	if r.status != http.StatusUnprocessableEntity || setCookie(r, sessionCookie) != nil {
+		t.Fatalf("join with a weak password: got %d, want 422 without a session", r.status)
+	}
+	doc := r.doc(t)
+	if got, want := attr(labelled(doc, "Name"), "value"), "Bob"; got != want {
+		t.Errorf("name field: got %q, want %q", got, want)
+	}
+	if got, want := attr(labelled(doc, "Email"), "value"), emailOf("Bob"); got != want {
+		t.Errorf("email field: got %q, want %q", got, want)
+	}
+	if got, want := textOf(byID(doc, "account-password-error")), "Password must be at least 10 characters."; got != want {
+		t.Errorf("password error: got %q, want %q", got, want)
+	}
+	if strings.Contains(r.body, weak) {
+		t.Errorf("the page echoes the typed password")
+	}
+	if _, err := s.store.AccountByName(t.Context(), "Bob"); err == nil {
+		t.Errorf("a refused form made an account")
+	}
+	// An email taken already, in another case.
+	s.MustJoin(t, "Cy")
+	r = b.MustPost(t, path, url.Values{"_csrf": {b.MustFormCSRF(t, path)}, "name": {"Bob"}, "email": {"CY@example.com"}, "password": {password}})
+	if got := textOf(byID(r.doc(t), "account-email-error")); r.status != http.StatusUnprocessableEntity || !strings.Contains(got, "There is an account for") {
+		t.Errorf("join with a taken email: got %d %q, want 422 saying there is an account", r.status, got)
+	}
+}
