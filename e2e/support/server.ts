@@ -2,14 +2,16 @@
 // with its own SQLite file, which the test may stop and start again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { TestInfo } from '@playwright/test';
+import { expect, type TestInfo } from '@playwright/test';
 
 /** Options for an own server. */
 export interface ServerOptions {
   /** Extra flags, such as ['-msg-burst', '2']. */
   args?: string[];
+  /** Run with accounts (the server's default) instead of open mode. */
+  accounts?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class OwnServer {
       await freePort(),
       testInfo.outputPath('hxchat.db'),
       testInfo.outputPath('server.log'),
-      opts.args ?? [],
+      [...(opts.accounts ? [] : ['-open']), ...(opts.args ?? [])],
     );
     await s.restart();
     return s;
@@ -76,6 +78,21 @@ export class OwnServer {
     if (code !== 0) {
       throw new Error(`hxchat exited with code ${code}, signal ${signal}; see ${this.log}`);
     }
+  }
+
+  /** logText is what the server has written to its log so far, across restarts. */
+  logText(): string {
+    return readFileSync(this.log, 'utf8');
+  }
+
+  /**
+   * waitForLog waits until a line of the log matches re, for at most
+   * timeout ms, and returns the first match (its groups included).
+   */
+  async waitForLog(re: RegExp, timeout = 10_000): Promise<RegExpMatchArray> {
+    const find = () => this.logText().match(re);
+    await expect.poll(() => find() !== null, { message: `a line matching ${re} in ${this.log}`, timeout }).toBe(true);
+    return find()!;
   }
 
   /** waitReady polls /readyz until it answers 200, for at most 15 s. */
