@@ -146,3 +146,29 @@ func TestDirectMessages(t *testing.T) {
 	dee.MustNoSocket(t, direct[0].ID, http.StatusNotFound)
 	cy.MustOpen(t, direct[0].ID)
 }
+
+// TestDirectRoomTitle checks that a direct conversation's page is titled
+// as it is headed, by the other people in it: a direct room has no name
+// of its own, and a tab titled only "hxchat" does not say which
+// conversation it holds.
+func TestDirectRoomTitle(t *testing.T) {
+	t.Parallel()
+	s, _ := accountStack(t)
+	bob, cy := s.MustJoin(t, "Bob"), s.MustJoin(t, "Cy")
+	r := bob.MustPost(t, fmt.Sprintf("/people/%d/message", cy.me.ID), url.Values{"_csrf": {bob.MustCSRF(t)}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("message Cy: got %d, want 303", r.status)
+	}
+	for _, v := range []struct {
+		b    *browser
+		want string
+	}{{bob, "Cy"}, {cy, "Bob"}} {
+		doc := v.b.MustGet(t, r.header.Get("Location")).doc(t)
+		if got := textOf(first(doc, tag(atom.H1))); got != v.want {
+			t.Errorf("%s's heading: got %q, want %q", v.b.me.Name, got, v.want)
+		}
+		if got, want := textOf(first(doc, tag(atom.Title))), v.want+" · hxchat"; got != want {
+			t.Errorf("%s's title: got %q, want %q", v.b.me.Name, got, want)
+		}
+	}
+}
