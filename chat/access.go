@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Who may see and change what. Every rule is checked here, where the data
@@ -265,4 +266,39 @@ func (s *Service) Recheck(ctx context.Context, room, user int64, session string)
 		return Archived, nil
 	}
 	return "", nil
+}
+
+// RoomRecord is what a store keeps of a new room r with members: r of
+// kind open when none is given, not archived, without a name when it is
+// direct; its key, unique among rooms of its sort (NameKey of the name,
+// or for a direct room "direct:" and its people's sorted IDs, so that
+// there is one per set of people); and the people to add (members and
+// the creator, sorted, each once; none for an open room).
+func RoomRecord(r Room, members []int64) (Room, string, []int64) {
+	if r.Kind == "" {
+		r.Kind = RoomOpen
+	}
+	r.Archived, r.People = false, nil
+	var set []int64
+	if !r.Open() {
+		set = slices.Clone(members)
+		if r.CreatedBy != 0 {
+			set = append(set, r.CreatedBy)
+		}
+		slices.Sort(set)
+		set = slices.Compact(set)
+	}
+	if r.Kind != RoomDirect {
+		return r, NameKey(r.Name), set
+	}
+	r.Name = ""
+	var b strings.Builder
+	b.WriteString("direct:")
+	for i, m := range set {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(m, 10))
+	}
+	return r, b.String(), set
 }

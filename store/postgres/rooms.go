@@ -52,7 +52,7 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 // r.Name, by r.CreatedBy, created at r.CreatedAt, with members: those of
 // a private or direct room, its creator among them; an open room keeps
 // none. A direct room has no name of its own: its name_key is its
-// members' (directKey), and when a direct room of the same people exists
+// members' (chat.RoomRecord), and when a direct room of the same people exists
 // it is returned instead of a new one. Two calls at once, on any
 // instances, make one room: the second INSERT waits for the first's
 // transaction, then yields to its row, which the SELECT after it sees,
@@ -64,12 +64,8 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 func (s *Store) CreateRoomOf(ctx context.Context, r chat.Room, members []int64) (chat.Room, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	r = newRoom(r)
-	members = memberSet(r, members)
-	key := nameKey(r.Name)
-	if r.Kind == chat.RoomDirect {
-		key = directKey(members)
-	}
+	r, key, members := chat.RoomRecord(r, members)
+	r.CreatedAt = stamp(r.CreatedAt)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO rooms (name, name_key, created_at, kind, created_by) VALUES ($1, $2, $3, $4, $5)

@@ -59,24 +59,19 @@ func (s *Store) CreateRoom(ctx context.Context, name string, now time.Time) (cha
 // r.Name, by r.CreatedBy, created at r.CreatedAt, with members: those of
 // a private or direct room, its creator among them; an open room keeps
 // none. A direct room has no name of its own: its name_key is its
-// members' (directKey), and when a direct room of the same people exists
+// members' (chat.RoomRecord), and when a direct room of the same people exists
 // it is returned instead of a new one. The single writer makes the look
 // and the insert one step, also for two calls at once.
 //
 // An unknown creator or member fails with reason NoMember; the name of
 // another open or private room, with reason Taken.
 func (s *Store) CreateRoomOf(ctx context.Context, r chat.Room, members []int64) (chat.Room, error) {
-	r = newRoom(r)
-	at, err := nanos(r.CreatedAt)
+	r, key, members := chat.RoomRecord(r, members)
+	at, err := nanos(stamp(r.CreatedAt))
 	if err != nil {
 		return chat.Room{}, err
 	}
 	r.CreatedAt = fromNanos(at)
-	members = memberSet(r, members)
-	key := nameKey(r.Name)
-	if r.Kind == chat.RoomDirect {
-		key = directKey(members)
-	}
 	defer s.boundWAL()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
