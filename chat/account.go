@@ -118,7 +118,8 @@ type Directory interface {
 	DeleteSessions(ctx context.Context, user int64, ids ...string) ([]string, error)
 
 	// CreateLink stores a one-time link: the digest of its token, whom it
-	// is for, and until when it works.
+	// is for, and until when it works. It replaces that person's earlier
+	// links: only the newest works.
 	CreateLink(ctx context.Context, digest string, user int64, expires time.Time) error
 	// TakeLink deletes the link with digest and returns whom it was for,
 	// or reason LinkExpired when there is none or it expired before now.
@@ -141,8 +142,8 @@ type Directory interface {
 	// for user 0), not direct ones, ordered by NameKey of the name then
 	// ID, starting after the room with NameKey afterKey and ID afterID.
 	RoomsFor(ctx context.Context, user int64, afterKey string, afterID int64, limit int) ([]Room, error)
-	// DirectRooms returns up to limit direct rooms of user, the newest
-	// first, with People filled in.
+	// DirectRooms returns up to limit direct rooms of user, the most
+	// recently started first, with People filled in.
 	DirectRooms(ctx context.Context, user int64, limit int) ([]Room, error)
 	// IsMember reports whether user was added to room (private and
 	// direct rooms; open rooms have no member list).
