@@ -121,6 +121,8 @@ test("a removed member's open page stops receiving at once", async ({ server, vi
 });
 
 test('a direct conversation: "Message NAME" on /people, listed for the other, live both ways', async ({ server, visitors }) => {
+  // The conversation is a 404 page to a third person.
+  visitors.allow(refused(404, '/chat/rooms/\\d+'));
   const { ada, bea } = await twoPeople(server, visitors);
   await ada.page.goto('/people');
   await expect(ada.page.getByRole('heading', { level: 1, name: 'People' })).toBeVisible();
@@ -156,4 +158,12 @@ test('a direct conversation: "Message NAME" on /people, listed for the other, li
   const both = [msg('Ada', 'Got a minute?'), msg('Bea', 'Sure, what is up?')];
   await expect(messages(ada.page)).toHaveText(both);
   await expect(messages(bea.page)).toHaveText(both);
+
+  // Nobody else sees it: not listed, and a 404 page at its address.
+  const cy = await join(visitors, await invite(ada.page), 'Cy');
+  await expect(cy.page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
+  await expect(cy.page.getByRole('region', { name: 'Direct messages' })).toHaveCount(0);
+  const res = await cy.page.goto(room);
+  expect(res?.status()).toBe(404);
+  await expect(cy.page.getByRole('heading', { level: 1, name: 'Not found' })).toBeVisible();
 });

@@ -2,7 +2,7 @@
 // sessions. Each test has a server of its own with accounts and an empty
 // database (the `server` fixture), so the first account made is the
 // administrator.
-import { createRoom, enterRoom, field, sendAlert } from '../support/chat';
+import { createRoom, enterRoom, log, messages, msg, send, sendAlert } from '../support/chat';
 import {
   test,
   expect,
@@ -71,7 +71,7 @@ test('setup: every page points to the log, its link makes the administrator once
 test('sign in and out: a wrong password keeps the email, signing out closes the rooms', async ({ server, visitors }) => {
   // A refused sign-in comes back with 422.
   visitors.allow(refused(422, '/login'));
-  const { page } = await visitors.open();
+  const { context, page } = await visitors.open();
   const ada = await setUp(page, server);
 
   await signOutButton(page).click();
@@ -107,8 +107,15 @@ test('sign in and out: a wrong password keeps the email, signing out closes the 
     await page.goto(path);
     await expect(signOutButton(page), path).toBeVisible();
   }
+  // Signing out closes the session's live pages too: a room open in
+  // another tab says so.
+  const room = await createRoom(page, 'Signing out');
+  const tab = await context.newPage();
+  await enterRoom(tab, room, ada.name);
+  await page.goto('/chat/rooms');
   await signOutButton(page).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await expect(sendAlert(tab)).toHaveText('You are signed out. Sign in again.');
   await page.goto('/chat/rooms');
   await expect(page).toHaveURL(/\/login\?next=%2Fchat%2Frooms$/);
   await page.goto('/account');
@@ -184,13 +191,20 @@ test('sign out everywhere closes the live page of another browser', async ({ ser
 
   // A's open page says it is signed out, at once, without a reload.
   await expect(sendAlert(a.page)).toHaveText('You are signed out. Sign in again.');
-  await expect(field(a.page)).toBeVisible();
-  // Its next navigation lands on /login.
+
+  // And it receives nothing more: B signs in again and posts; once B's
+  // page shows the message, the server has sent it to every page of
+  // the room it was going to.
+  await signIn(b.page, ada.email, ada.password);
+  await enterRoom(b.page, room, ada.name);
+  await send(b.page, 'Posted after signing out everywhere');
+  await expect(messages(b.page)).toHaveText([msg(ada.name, 'Posted after signing out everywhere')]);
+  await expect(log(a.page)).not.toContainText('Posted after signing out everywhere');
+
+  // A's next navigation lands on /login.
   await a.page.getByRole('link', { name: 'All rooms' }).click();
   await expect(a.page).toHaveURL(/\/login\?next=%2Fchat%2Frooms$/);
   await expect(a.page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
-
-  // Signing in again works, in either browser.
   await signIn(a.page, ada.email, ada.password);
   await expect(a.page).toHaveURL(/\/chat\/rooms$/);
 });
@@ -216,11 +230,12 @@ test("one session's Sign out on /account closes that browser's live page only", 
   await expect(sessions).toContainText('This device');
 
   await expect(sendAlert(a.page)).toHaveText('You are signed out. Sign in again.');
-  // B's page of the same room, another session, goes on.
-  await field(b.page).fill('Still here');
-  await field(b.page).press('Enter');
-  await expect(field(b.page)).toHaveValue('');
+  // B's page of the same room, another session, goes on; A's no longer
+  // receives.
+  await send(b.page, 'Still here');
+  await expect(messages(b.page)).toHaveText([msg(ada.name, 'Still here')]);
   await expect(sendAlert(b.page)).toHaveText('');
+  await expect(log(a.page)).not.toContainText('Still here');
   await a.page.reload();
   await expect(a.page).toHaveURL(/\/login\?next=/);
 });
