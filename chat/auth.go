@@ -317,8 +317,15 @@ func (s *Service) publishEnded(ctx context.Context, user int64, ended []string) 
 }
 
 // ChangePassword sets a's password after checking the current one, and
-// ends every other session of a.
+// ends every other session of a. Wrong current passwords count as failed
+// sign-ins of a's email, so that a session in someone else's hands cannot
+// guess its way to the password.
 func (s *Service) ChangePassword(ctx context.Context, a Account, current, next string, keep string) error {
+	emailKey := "email:" + EmailKey(a.Email)
+	if wait := s.signInEmail.Wait(emailKey); wait > 0 {
+		s.refused[LimitSignIns].Add(1)
+		return &Error{Reason: TooManySignIns, Wait: wait}
+	}
 	_, hash, err := s.store.Credentials(ctx, a.Email)
 	if err != nil {
 		return err
@@ -326,6 +333,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Account, current, next s
 	if ok, err := s.verify(ctx, hash, current); err != nil {
 		return err
 	} else if !ok {
+		s.signInEmail.Spend(emailKey)
 		return &Error{Reason: WrongPassword, Field: FieldPassword}
 	}
 	return s.setPassword(ctx, a.ID, next, keep)

@@ -439,3 +439,18 @@ func (r *recorder) last(kind chat.EventKind) *chat.Event {
 	}
 	return nil
 }
+
+func TestPasswordChangeGuessesLimited(t *testing.T) {
+	a := MustAccounts(t)
+	ctx := t.Context()
+	bob, tok := a.MustJoin(t, "Bob")
+	_, s, _ := a.svc.Authenticate(ctx, tok)
+	for i := range 5 {
+		if err := a.svc.ChangePassword(ctx, bob, "guess number "+string(rune('a'+i)), "new password 123", s.ID); reason(err) != chat.WrongPassword {
+			t.Fatalf("guess %d: got %v, want %s", i+1, err, chat.WrongPassword)
+		}
+	}
+	if err := a.svc.ChangePassword(ctx, bob, password, "new password 123", s.ID); reason(err) != chat.TooManySignIns {
+		t.Errorf("the right password after 5 wrong guesses: got %v, want %s", err, chat.TooManySignIns)
+	}
+}

@@ -39,7 +39,7 @@ func (h *Handler) renderAccount(c echo.Context, status int, pw views.PasswordFor
 // sessions.
 func (h *Handler) changePassword(c echo.Context) error {
 	err := h.svc.ChangePassword(c.Request().Context(), account(c), c.FormValue("current"), c.FormValue("password"), sessionID(c))
-	if chat.ErrorCode(err) == chat.Invalid {
+	if code := chat.ErrorCode(err); code == chat.Invalid || code == chat.TooMany {
 		return h.renderAccount(c, formStatus(err), views.PasswordForm{Err: err}, views.NameForm{})
 	} else if err != nil {
 		return err
