@@ -138,18 +138,7 @@ func (h *Handler) Register(e *echo.Echo) {
 		e.GET("/dev/gallery/:name", h.gallerySample)
 	}
 
-	app := e.Group("",
-		tokenNotInAddress,
-		middleware.CSRFWithConfig(middleware.CSRFConfig{
-			TokenLookup:    "form:_csrf",
-			CookieName:     "hxchat_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSameSite: http.SameSiteLaxMode,
-			// A missing token is as forbidden as a wrong one.
-			ErrorHandler: func(error, echo.Context) error { return chat.Fail(chat.CrossSite) },
-		}),
-	)
+	app := e.Group("", tokenNotInAddress, h.csrf())
 	if h.cfg.Open {
 		h.registerOpen(app)
 		return
@@ -215,6 +204,34 @@ func (h *Handler) registerAccounts(app *echo.Group) {
 	admin.POST("/rooms/:id/rename", h.renameRoom)
 	admin.POST("/rooms/:id/archive", h.archiveRoom)
 	admin.POST("/rooms/:id/restore", h.restoreRoom)
+}
+
+// csrf checks the anti-forgery token of every form. Over HTTPS its
+// cookie carries the __Host- prefix, as the session's does, so that no
+// other host of the same site can plant a token of its choosing.
+func (h *Handler) csrf() echo.MiddlewareFunc {
+	config := func(name string, secure bool) echo.MiddlewareFunc {
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{
+			TokenLookup:    "form:_csrf",
+			CookieName:     name,
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   secure,
+			CookieSameSite: http.SameSiteLaxMode,
+			// A missing token is as forbidden as a wrong one.
+			ErrorHandler: func(error, echo.Context) error { return chat.Fail(chat.CrossSite) },
+		})
+	}
+	plain, secure := config("hxchat_csrf", false), config("__Host-hxchat_csrf", true)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		plainNext, secureNext := plain(next), secure(next)
+		return func(c echo.Context) error {
+			if h.secure(c) {
+				return secureNext(c)
+			}
+			return plainNext(c)
+		}
+	}
 }
 
 // ServeMetrics serves metrics at /metrics on e, to requests from this
