@@ -3,7 +3,7 @@
 // `server` fixture); Ada sets it up and Bea joins with the invitation
 // link.
 import type { OwnServer } from '../support/server';
-import { enterRoom, log, messages, msg, online, send, sendAlert } from '../support/chat';
+import { enterRoom, log, messages, msg, notice, online, send, sendAlert } from '../support/chat';
 import {
   test,
   expect,
@@ -12,6 +12,7 @@ import {
   invite,
   join,
   members,
+  openMembers,
   refused,
   removeMember,
   setUp,
@@ -33,8 +34,10 @@ function roomLink(m: Member, name: string) {
 }
 
 test('a private room is hidden from others until its creator adds them', async ({ server, visitors }) => {
-  // The room and its members page are 404 pages to Bea until she is added.
+  // The room and its members page are 404 pages to Bea until she is
+  // added; a name nobody has is refused with 422.
   visitors.allow(refused(404, '/chat/rooms/\\d+(/members)?'));
+  visitors.allow(refused(422, '/chat/rooms/\\d+/members'));
   const { ada, bea } = await twoPeople(server, visitors);
   const room = await createPrivateRoom(ada.page, 'Secret plans');
   await expect(ada.page.getByRole('link', { name: 'Members', exact: true })).toBeVisible();
@@ -59,7 +62,12 @@ test('a private room is hidden from others until its creator adds them', async (
   expect(res?.status()).toBe(404);
   await expect(bea.page.getByRole('heading', { level: 1, name: 'Not found' })).toBeVisible();
 
-  // Ada adds her on the room's "Members" page.
+  // Ada adds her on the room's "Members" page; a name nobody has is refused.
+  await openMembers(ada.page, room);
+  await ada.page.getByLabel('Name', { exact: true }).fill('Nobody');
+  await ada.page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(ada.page.getByRole('alert')).toHaveText('Nobody with an account is called "Nobody".');
+  await expect(ada.page.getByLabel('Name', { exact: true })).toHaveValue('Nobody');
   await addMember(ada.page, room, 'Bea');
   await expect(members(ada.page).getByRole('listitem')).toHaveText([/Ada/, /Bea/]);
 
@@ -102,8 +110,10 @@ test("a removed member's open page stops receiving at once", async ({ server, vi
   await removeMember(manage, room, 'Bea');
   await expect(members(manage).getByRole('listitem')).toHaveText([/Ada/]);
 
-  // Bea's page says so at once.
+  // Bea's page says so at once, and Ada's sees her go.
   await expect(sendAlert(bea.page)).toHaveText('You are no longer in this room.');
+  await expect(online(ada.page).getByRole('listitem')).toHaveText(['Ada']);
+  await expect(notice(ada.page, 'Bea left')).toHaveCount(1);
 
   // A message Ada posts now reaches Ada's page and never Bea's: by the
   // time Ada's page has it, the server has sent it to everyone it was

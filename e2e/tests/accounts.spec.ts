@@ -239,3 +239,52 @@ test("one session's Sign out on /account closes that browser's live page only", 
   await a.page.reload();
   await expect(a.page).toHaveURL(/\/login\?next=/);
 });
+
+test('a password change and a deactivation close live pages; a reset link sets a new password', async ({ server, visitors }) => {
+  // A deactivated account's sign-in is refused with 422.
+  visitors.allow(refused(422, '/login'));
+  const a = await visitors.open();
+  await setUp(a.page, server);
+  const bea = await join(visitors, await invite(a.page), 'Bea');
+  const room = await createRoom(bea.page, 'Lobby');
+  await enterRoom(bea.page, room, 'Bea');
+
+  // Bea changes her password in another browser: this one's page ends.
+  const b = await visitors.open();
+  await signIn(b.page, bea.email, bea.password);
+  await b.page.goto('/account');
+  const newPassword = 'an even longer password';
+  await b.page.getByLabel('Current password').fill(bea.password);
+  await b.page.getByLabel('New password').fill(newPassword);
+  await b.page.getByRole('button', { name: 'Change password' }).click();
+  await expect(b.page.getByRole('status')).toHaveText('Password changed. Your other sessions were signed out.');
+  await expect(sendAlert(bea.page)).toHaveText('You are signed out. Sign in again.');
+  await expect(b.page.getByRole('region', { name: 'Sessions' }).getByRole('listitem')).toHaveCount(1);
+
+  // Ada deactivates her: her open page ends too, and she cannot sign in.
+  await enterRoom(b.page, room, 'Bea');
+  await a.page.goto('/admin');
+  await a.page.getByRole('button', { name: 'Deactivate Bea' }).click();
+  await expect(a.page.getByRole('region', { name: 'Accounts' }).getByRole('row').filter({ hasText: 'bea@example.com' })).toContainText(
+    'Deactivated',
+  );
+  await expect(sendAlert(b.page)).toHaveText('You are signed out. Sign in again.');
+  await b.page.goto('/login');
+  await b.page.getByLabel('Email', { exact: true }).fill(bea.email);
+  await b.page.getByLabel('Password', { exact: true }).fill(newPassword);
+  await b.page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(b.page.getByRole('alert')).toHaveText('That email and password do not match an active account.');
+
+  // Reactivated, and given a reset link, she chooses a third password.
+  await a.page.getByRole('button', { name: 'Reactivate Bea' }).click();
+  await a.page.getByRole('button', { name: 'Password-reset link for Bea' }).click();
+  const shown = a.page.getByRole('status').filter({ hasText: 'Password-reset link for Bea' }).getByText(/^http:\S+\/reset\/\S+$/);
+  await expect(shown).toBeVisible();
+  const reset = (await shown.innerText()).trim();
+  await b.page.goto(reset);
+  await expect(b.page.getByRole('heading', { level: 1, name: 'Choose a new password' })).toBeVisible();
+  await b.page.getByLabel('New password').fill('the third password of Bea');
+  await b.page.getByRole('button', { name: 'Set password' }).click();
+  await expect(b.page).toHaveURL(/\/chat\/rooms$/);
+  await expectSignedIn(b.page, 'Bea');
+});
