@@ -80,6 +80,9 @@ type Store struct {
 	stop context.CancelFunc
 	// committers is the committer goroutines, which Close waits for.
 	committers sync.WaitGroup
+	// full is the pool's tracer, which remembers a full disk for Ping
+	// (see checkWritable).
+	full fullDisk
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -101,6 +104,8 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	where := redact(rawURL)
+	s := &Store{}
+	cfg.ConnConfig.Tracer = &s.full
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
@@ -118,7 +123,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate %s: %w", where, err)
 	}
-	s := &Store{pool: pool}
+	s.pool = pool
 	// The committers outlive Open's ctx, which may be only for opening.
 	s.closing, s.stop = context.WithCancel(context.Background())
 	for range committers {
@@ -180,11 +185,16 @@ func bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, opTimeout)
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers and, once a statement has
+// found the disk full, whether the store can write again: an error with
+// reason chat.StoreFull says it cannot.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	return wrap("ping", s.pool.Ping(ctx), chat.Unreachable)
+	if err := s.pool.Ping(ctx); err != nil {
+		return wrap("ping", err, chat.Unreachable)
+	}
+	return s.checkWritable(ctx)
 }
 
 // Close stops the committer, failing the messages it has not committed,
