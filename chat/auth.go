@@ -92,6 +92,24 @@ func (s *Service) SetupToken(ctx context.Context) (string, error) {
 	return string(b), err
 }
 
+// CheckSetup reports whether tok is the setup token, with reason
+// LinkExpired when it is not (or the first account exists).
+func (s *Service) CheckSetup(ctx context.Context, tok string) error {
+	if pending, err := s.NeedsSetup(ctx); err != nil {
+		return err
+	} else if !pending {
+		return Fail(LinkExpired)
+	}
+	want, err := s.SetupToken(ctx)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(tok), nonEmpty(want)) != 1 {
+		return Fail(LinkExpired)
+	}
+	return nil
+}
+
 // Setup creates the first account, an administrator, with the setup
 // token from the server's log, and signs it in.
 func (s *Service) Setup(ctx context.Context, tok string, c Credentials) (Account, string, error) {
@@ -100,12 +118,8 @@ func (s *Service) Setup(ctx context.Context, tok string, c Credentials) (Account
 	} else if !pending {
 		return Account{}, "", Fail(SetupDone)
 	}
-	want, err := s.SetupToken(ctx)
-	if err != nil {
+	if err := s.CheckSetup(ctx, tok); err != nil {
 		return Account{}, "", err
-	}
-	if subtle.ConstantTimeCompare([]byte(tok), nonEmpty(want)) != 1 {
-		return Account{}, "", Fail(LinkExpired)
 	}
 	a, err := s.createAccount(ctx, c, true)
 	if err != nil {

@@ -44,6 +44,9 @@ func (h *Handler) setup(c echo.Context) error {
 	if tok == "" {
 		return render(c, http.StatusOK, views.Setup(views.SetupPage{Layout: l}))
 	}
+	if err := h.svc.CheckSetup(ctx, tok); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.Setup(views.SetupPage{Layout: l, Form: &views.AccountForm{
 		CSRF: l.CSRF, Action: "/setup?token=" + tok,
 	}}))

@@ -34,9 +34,18 @@ func TestFirstStartLeadsToSetup(t *testing.T) {
 		t.Errorf("/setup without a token shows an account form, want none")
 	}
 
+	// A wrong link shows no form: it is a link that does not work.
+	if r := b.MustGet(t, "/setup?token=wrong"); r.status != http.StatusNotFound ||
+		first(r.doc(t), and(tag(atom.Input), hasAttr("name", "password"))) != nil {
+		t.Errorf("GET /setup?token=wrong: got %d, want 404 without an account form", r.status)
+	}
+	valid, err := s.svc.SetupToken(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tok := range []string{"wrong", ""} {
 		path := "/setup?token=" + tok
-		csrf := b.MustFormCSRF(t, "/setup?token=wrong")
+		csrf := b.MustFormCSRF(t, "/setup?token="+valid)
 		r := b.MustPost(t, path, url.Values{"_csrf": {csrf}, "name": {"Mallory"}, "email": {"m@example.com"}, "password": {password}})
 		if r.status != http.StatusNotFound || setCookie(r, sessionCookie) != nil {
 			t.Errorf("POST %s: got %d, session cookie %v; want 404 and no session", path, r.status, setCookie(r, sessionCookie))
