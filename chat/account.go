@@ -121,6 +121,9 @@ type Directory interface {
 	// is for, and until when it works. It replaces that person's earlier
 	// links: only the newest works.
 	CreateLink(ctx context.Context, digest string, user int64, expires time.Time) error
+	// Link returns whom the link with digest is for, leaving it in place,
+	// or reason LinkExpired when there is none or it expired before now.
+	Link(ctx context.Context, digest string, now time.Time) (int64, error)
 	// TakeLink deletes the link with digest and returns whom it was for,
 	// or reason LinkExpired when there is none or it expired before now.
 	TakeLink(ctx context.Context, digest string, now time.Time) (int64, error)

@@ -405,6 +405,16 @@ func (s *Service) ResetLink(ctx context.Context, admin Account, person int64) (A
 	return p, tok, nil
 }
 
+// CheckReset returns whom a reset link's token is for, without using it,
+// or reason LinkExpired.
+func (s *Service) CheckReset(ctx context.Context, tok string) (Account, error) {
+	user, err := s.store.Link(ctx, Digest(tok), s.now().UTC())
+	if err != nil {
+		return Account{}, err
+	}
+	return s.store.Account(ctx, user)
+}
+
 // Reset sets a new password with a reset link's token, ends every
 // session of its person and signs them in afresh.
 func (s *Service) Reset(ctx context.Context, tok, password, device string) (Account, string, error) {

@@ -454,3 +454,27 @@ func TestPasswordChangeGuessesLimited(t *testing.T) {
 		t.Errorf("the right password after 5 wrong guesses: got %v, want %s", err, chat.TooManySignIns)
 	}
 }
+
+func TestCheckResetLeavesTheLink(t *testing.T) {
+	a := MustAccounts(t)
+	ctx := t.Context()
+	bob, _ := a.MustJoin(t, "Bob")
+	_, tok, err := a.svc.ResetLink(ctx, a.admin, bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got, err := a.svc.CheckReset(ctx, tok); err != nil || got.ID != bob.ID {
+			t.Errorf("CheckReset: got %+v, %v; want Bob, the link unused", got, err)
+		}
+	}
+	if _, err := a.svc.CheckReset(ctx, tok+"x"); reason(err) != chat.LinkExpired {
+		t.Errorf("CheckReset of a wrong token: got %v, want %s", err, chat.LinkExpired)
+	}
+	if _, _, err := a.svc.Reset(ctx, tok, "brand new password", ""); err != nil {
+		t.Errorf("Reset after CheckReset: %v", err)
+	}
+	if _, err := a.svc.CheckReset(ctx, tok); reason(err) != chat.LinkExpired {
+		t.Errorf("CheckReset of a used link: got %v, want %s", err, chat.LinkExpired)
+	}
+}

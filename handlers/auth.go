@@ -152,8 +152,12 @@ func (h *Handler) join(c echo.Context) error {
 
 // resetPage shows the form that sets a new password with a reset link.
 func (h *Handler) resetPage(c echo.Context) error {
+	p, err := h.svc.CheckReset(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
 	l := h.layout(c, "Choose a new password")
-	return render(c, http.StatusOK, views.Reset(views.ResetPage{Layout: l, Action: "/reset/" + c.Param("token")}))
+	return render(c, http.StatusOK, views.Reset(views.ResetPage{Layout: l, Action: "/reset/" + c.Param("token"), Person: p.User}))
 }
 
 // reset sets a new password with a reset link and signs in.

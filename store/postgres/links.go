@@ -52,3 +52,23 @@ func (s *Store) TakeLink(ctx context.Context, digest string, now time.Time) (int
 	}
 	return user, nil
 }
+
+// Link returns whom the link with digest is for without taking it, or
+// reason LinkExpired when there is none or it expired before now.
+func (s *Store) Link(ctx context.Context, digest string, now time.Time) (int64, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	now = stamp(now)
+	var (
+		user  int64
+		until time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT user_id, expires_at FROM links WHERE digest = $1`, digest).Scan(&user, &until)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && until.Before(now) {
+		return 0, chat.Fail(chat.LinkExpired)
+	}
+	if err != nil {
+		return 0, wrap("link", err, chat.Unreachable)
+	}
+	return user, nil
+}

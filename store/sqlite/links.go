@@ -67,3 +67,23 @@ func (s *Store) TakeLink(ctx context.Context, digest string, now time.Time) (int
 	}
 	return user, nil
 }
+
+// Link returns whom the link with digest is for without taking it, or
+// reason LinkExpired when there is none or it expired before now.
+func (s *Store) Link(ctx context.Context, digest string, now time.Time) (int64, error) {
+	at, err := nanos(stamp(now))
+	if err != nil {
+		return 0, err
+	}
+	var user, until int64
+	s.readers.RLock()
+	defer s.readers.RUnlock()
+	err = s.read.QueryRowContext(ctx, `SELECT user_id, expires_at FROM links WHERE digest = ?`, digest).Scan(&user, &until)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && until < at {
+		return 0, chat.Fail(chat.LinkExpired)
+	}
+	if err != nil {
+		return 0, wrap("link", err)
+	}
+	return user, nil
+}

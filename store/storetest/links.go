@@ -26,11 +26,20 @@ func testLinks(t *testing.T, open func(t *testing.T) chat.Store) {
 		s := open(t)
 		a := MustCreateAccount(t, s, "Ada")
 		mustCreateLink(t, s, "digest1", a.ID, expires)
+		for range 2 {
+			if got, err := s.Link(t.Context(), "digest1", t0); err != nil || got != a.ID {
+				t.Errorf("Link: got %d, %v, want %d, and the link left in place", got, err, a.ID)
+			}
+		}
+		_, err := s.Link(t.Context(), "digest1", expires.Add(time.Millisecond))
+		wantError(t, "Link after its time", err, expired)
 		if got, err := s.TakeLink(t.Context(), "digest1", t0); err != nil || got != a.ID {
 			t.Errorf("TakeLink: got %d, %v, want %d", got, err, a.ID)
 		}
-		_, err := s.TakeLink(t.Context(), "digest1", t0)
+		_, err = s.TakeLink(t.Context(), "digest1", t0)
 		wantError(t, "TakeLink again", err, expired)
+		_, err = s.Link(t.Context(), "digest1", t0)
+		wantError(t, "Link of a taken link", err, expired)
 		_, err = s.TakeLink(t.Context(), "digest2", t0)
 		wantError(t, "TakeLink of an unknown digest", err, expired)
 	})
