@@ -3,6 +3,7 @@
 // invitation, signing in and out, and private rooms with their members.
 // Everything goes through the pages, by roles, labels and text.
 import { test as base, expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { Watched } from './chat';
 import { OwnServer } from './server';
 
 /** What a person types to make an account and to sign in. */
@@ -28,21 +29,17 @@ export function credentials(name: string): Credentials {
 }
 
 /**
- * Visitors opens the browser contexts of a test and watches every tab for
- * console errors (which include Content-Security-Policy violations and
- * failed requests), page errors and dialogs, as support/chat.ts's People
- * does; unlike People it opens no page, since in accounts mode the room
- * list is only for people who signed in.
+ * Visitors opens the watched browser contexts of a test (see Watched in
+ * support/chat.ts); unlike People it opens no page, since in accounts mode
+ * the room list is only for people who signed in.
  */
-export class Visitors {
-  private readonly contexts: BrowserContext[] = [];
-  private readonly problems: string[] = [];
-  private readonly allowed: RegExp[] = [];
-
+export class Visitors extends Watched {
   constructor(
-    private readonly browser: Browser,
+    browser: Browser,
     private readonly server: OwnServer,
-  ) {}
+  ) {
+    super(browser);
+  }
 
   /**
    * open makes a new browser context for the server at base (by default
@@ -50,38 +47,9 @@ export class Visitors {
    */
   async open(base: OwnServer | string = this.server): Promise<Visitor> {
     const baseURL = typeof base === 'string' ? base : base.url;
-    const context = await this.browser.newContext({ baseURL });
-    this.contexts.push(context);
-    context.on('page', (p) => this.watch(p));
+    const context = await this.newContext({ baseURL });
     const page = await context.newPage();
     return { context, page };
-  }
-
-  /** allow lets console errors matching re pass, for a test that expects them. */
-  allow(re: RegExp): void {
-    this.allowed.push(re);
-  }
-
-  /** unexpected lists the console errors, page errors and dialogs seen so far that were not allowed. */
-  unexpected(): string[] {
-    return this.problems.filter((p) => !this.allowed.some((re) => re.test(p)));
-  }
-
-  /** close closes every context. */
-  async close(): Promise<void> {
-    await Promise.all(this.contexts.map((c) => c.close()));
-  }
-
-  private watch(page: Page): void {
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      this.problems.push(`console error on ${page.url()}: ${msg.text()} [at ${msg.location().url}]`);
-    });
-    page.on('pageerror', (err) => this.problems.push(`page error on ${page.url()}: ${err.message}`));
-    page.on('dialog', (d) => {
-      this.problems.push(`dialog on ${page.url()}: ${d.type()} ${d.message()}`);
-      void d.dismiss();
-    });
   }
 }
 

@@ -20,38 +20,23 @@ export interface PersonOptions extends BrowserContextOptions {
 }
 
 /**
- * People creates the browser contexts of a test and watches every tab for
- * console errors (which include Content-Security-Policy violations and
- * failed requests), page errors and dialogs.
+ * Watched creates the browser contexts of a test and watches every tab
+ * for console errors (which include Content-Security-Policy violations
+ * and failed requests), page errors and dialogs.
  */
-export class People {
+export class Watched {
   private readonly contexts: BrowserContext[] = [];
   private readonly problems: string[] = [];
   private readonly allowed: RegExp[] = [];
 
-  constructor(
-    private readonly browser: Browser,
-    private readonly defaults: BrowserContextOptions,
-  ) {}
+  constructor(protected readonly browser: Browser) {}
 
-  /**
-   * join makes a new person who opens the room list, and learns their name.
-   * In open mode looking at the list makes nobody: the person is given a
-   * name when they first open a room, so they open Help first
-   * (General is the room the screenshots show).
-   */
-  async join(opts: PersonOptions = {}): Promise<Person> {
-    const context = await this.browser.newContext({ ...this.defaults, ...opts });
+  /** newContext opens a browser context whose tabs are watched. */
+  protected async newContext(opts: BrowserContextOptions): Promise<BrowserContext> {
+    const context = await this.browser.newContext(opts);
     this.contexts.push(context);
     context.on('page', (p) => this.watch(p));
-    const page = await context.newPage();
-    await page.goto('/chat/rooms');
-    await page.getByRole('main').getByRole('link', { name: 'Help', exact: true }).click();
-    await expect(page.getByRole('heading', { level: 1, name: 'Help' })).toBeVisible();
-    await page.goto('/chat/rooms');
-    await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
-    const name = await myName(page);
-    return { name, context, page, newTab: () => context.newPage() };
+    return context;
   }
 
   /** allow lets console errors matching re pass, for a test that expects them. */
@@ -80,6 +65,34 @@ export class People {
       this.problems.push(`dialog on ${page.url()}: ${d.type()} ${d.message()}`);
       void d.dismiss();
     });
+  }
+}
+
+/** People are the watched people of a test on a server in open mode. */
+export class People extends Watched {
+  constructor(
+    browser: Browser,
+    private readonly defaults: BrowserContextOptions,
+  ) {
+    super(browser);
+  }
+
+  /**
+   * join makes a new person who opens the room list, and learns their name.
+   * In open mode looking at the list makes nobody: the person is given a
+   * name when they first open a room, so they open Help first
+   * (General is the room the screenshots show).
+   */
+  async join(opts: PersonOptions = {}): Promise<Person> {
+    const context = await this.newContext({ ...this.defaults, ...opts });
+    const page = await context.newPage();
+    await page.goto('/chat/rooms');
+    await page.getByRole('main').getByRole('link', { name: 'Help', exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Help' })).toBeVisible();
+    await page.goto('/chat/rooms');
+    await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
+    const name = await myName(page);
+    return { name, context, page, newTab: () => context.newPage() };
   }
 }
 
