@@ -186,6 +186,11 @@ type Hub struct {
 	// delivery only loads from it.
 	rooms sync.Map
 	mu    sync.Mutex
+	// opening holds, under mu, the rooms being made: their first
+	// connection reads the room's newest Seq from the store without
+	// holding mu, so that no other room waits for that read, and later
+	// connections to the same room wait for it.
+	opening map[int64]*opening
 
 	// clients tracks every connection for Shutdown, and publishing the
 	// rosters on their way to the broker: a room's last one, sent as its
@@ -228,7 +233,7 @@ var _ chat.Sink = (*Hub)(nil)
 // New returns a hub rendering with render and reading history from src.
 func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
 	cfg = cfg.withDefaults()
-	h := &Hub{log: log, render: render, src: src, cfg: cfg}
+	h := &Hub{log: log, render: render, src: src, cfg: cfg, opening: map[int64]*opening{}}
 	// Versions start from the clock, so that a restarted instance's
 	// rosters are newer than any it sent before.
 	h.rosterVersion.Store(cfg.Now().UnixNano())
@@ -529,24 +534,51 @@ func (h *Hub) join(c *Client) error {
 
 // room returns the live room id, creating it when there is none.
 func (h *Hub) room(id int64) (*room, error) {
-	if v, ok := h.rooms.Load(id); ok {
-		return v.(*room), nil
+	for {
+		if v, ok := h.rooms.Load(id); ok {
+			return v.(*room), nil
+		}
+		h.mu.Lock()
+		if v, ok := h.rooms.Load(id); ok {
+			h.mu.Unlock()
+			return v.(*room), nil
+		}
+		if o := h.opening[id]; o != nil {
+			h.mu.Unlock()
+			<-o.done
+			if o.err != nil {
+				return nil, o.err
+			}
+			continue // the room is made, or freed again meanwhile
+		}
+		o := &opening{done: make(chan struct{})}
+		h.opening[id] = o
+		h.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
+		last, err := h.src.LastSeq(ctx, id)
+		cancel()
+
+		h.mu.Lock()
+		delete(h.opening, id)
+		var r *room
+		if err == nil {
+			r = newRoom(h, id, last)
+			h.rooms.Store(id, r)
+			h.stats.rooms.Add(1)
+		}
+		h.mu.Unlock()
+		o.err = err
+		close(o.done)
+		return r, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if v, ok := h.rooms.Load(id); ok {
-		return v.(*room), nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
-	defer cancel()
-	last, err := h.src.LastSeq(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	r := newRoom(h, id, last)
-	h.rooms.Store(id, r)
-	h.stats.rooms.Add(1)
-	return r, nil
+}
+
+// opening is a room being made; done closes once it is, or err says why
+// it could not be.
+type opening struct {
+	done chan struct{}
+	err  error
 }
 
 // leave removes c from its room and frees the room when it is empty.

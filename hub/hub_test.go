@@ -53,11 +53,17 @@ func newEnv(tb testing.TB, cfg hub.Config) *env {
 // newEnvOn is newEnv on an existing store, for several instances.
 func newEnvOn(tb testing.TB, cfg hub.Config, st *sqlite.Store) *env {
 	tb.Helper()
+	return newEnvReading(tb, cfg, st, st)
+}
+
+// newEnvReading is newEnvOn with the hub reading history through src.
+func newEnvReading(tb testing.TB, cfg hub.Config, st *sqlite.Store, src hub.Source) *env {
+	tb.Helper()
 	if cfg.PresenceWait == 0 {
 		cfg.PresenceWait = time.Millisecond
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{store: st, hub: hub.New(log, views.Fragments{}, st, cfg), left: make(chan hub.Member, 1024)}
+	e := &env{store: st, hub: hub.New(log, views.Fragments{}, src, cfg), left: make(chan hub.Member, 1024)}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
