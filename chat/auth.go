@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,11 +86,31 @@ func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
 // SetupToken returns the one-time setup token, made on first use and
 // kept in the store until the first account is created with it.
 func (s *Service) SetupToken(ctx context.Context) (string, error) {
-	b, err := s.store.Secret(ctx, secretSetup, func() ([]byte, error) {
+	return s.secretToken(ctx, secretSetup)
+}
+
+// secretToken returns the token the store keeps under name, storing a new
+// one first when there is none.
+func (s *Service) secretToken(ctx context.Context, name string) (string, error) {
+	b, err := s.store.Secret(ctx, name, func() ([]byte, error) {
 		tok, _ := token()
 		return []byte(tok), nil
 	})
 	return string(b), err
+}
+
+// matchToken reports whether tok is the token kept under name, in time
+// that does not depend on where they differ: reason LinkExpired when it
+// is not.
+func (s *Service) matchToken(ctx context.Context, name, tok string) error {
+	want, err := s.secretToken(ctx, name)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(tok), nonEmpty(want)) != 1 {
+		return Fail(LinkExpired)
+	}
+	return nil
 }
 
 // CheckSetup reports whether tok is the setup token, with reason
@@ -100,14 +121,7 @@ func (s *Service) CheckSetup(ctx context.Context, tok string) error {
 	} else if !pending {
 		return Fail(LinkExpired)
 	}
-	want, err := s.SetupToken(ctx)
-	if err != nil {
-		return err
-	}
-	if subtle.ConstantTimeCompare([]byte(tok), nonEmpty(want)) != 1 {
-		return Fail(LinkExpired)
-	}
-	return nil
+	return s.matchToken(ctx, secretSetup, tok)
 }
 
 // Setup creates the first account, an administrator, with the setup
@@ -144,11 +158,7 @@ func nonEmpty(tok string) []byte {
 
 // Invitation returns the invitation code that /join/CODE takes.
 func (s *Service) Invitation(ctx context.Context) (string, error) {
-	b, err := s.store.Secret(ctx, secretInvitation, func() ([]byte, error) {
-		tok, _ := token()
-		return []byte(tok), nil
-	})
-	return string(b), err
+	return s.secretToken(ctx, secretInvitation)
 }
 
 // ResetInvitation replaces the invitation code: links with the old one
@@ -167,14 +177,7 @@ func (s *Service) ResetInvitation(ctx context.Context, admin Account) error {
 
 // CheckInvitation reports whether code is the current invitation code.
 func (s *Service) CheckInvitation(ctx context.Context, code string) error {
-	want, err := s.Invitation(ctx)
-	if err != nil {
-		return err
-	}
-	if subtle.ConstantTimeCompare([]byte(code), nonEmpty(want)) != 1 {
-		return Fail(LinkExpired)
-	}
-	return nil
+	return s.matchToken(ctx, secretInvitation, code)
 }
 
 // Join creates an account with the invitation code and signs it in.
@@ -238,9 +241,8 @@ func cleanEmail(email string) (string, error) {
 // taken does not tell whether an account exists.
 func (s *Service) SignIn(ctx context.Context, c Credentials, addr string) (Account, string, error) {
 	emailKey, addrKey := "email:"+EmailKey(c.Email), "addr:"+addr
-	if wait := max(s.signInEmail.Wait(emailKey), s.signInAddr.Wait(addrKey)); wait > 0 {
-		s.refused[LimitSignIns].Add(1)
-		return Account{}, "", &Error{Reason: TooManySignIns, Wait: wait}
+	if err := s.signInsLeft(s.signInEmail.Wait(emailKey), s.signInAddr.Wait(addrKey)); err != nil {
+		return Account{}, "", err
 	}
 	if len(c.Password) > MaxPassword {
 		c.Password = c.Password[:MaxPassword]
@@ -262,6 +264,16 @@ func (s *Service) SignIn(ctx context.Context, c Credentials, addr string) (Accou
 		return Account{}, "", Fail(WrongPassword)
 	}
 	return s.startSession(ctx, a, c.Device)
+}
+
+// signInsLeft refuses, counted, with the longest of waits, when any of
+// them is not over: the time until a failed sign-in's key may try again.
+func (s *Service) signInsLeft(waits ...time.Duration) error {
+	if wait := slices.Max(waits); wait > 0 {
+		s.refused[LimitSignIns].Add(1)
+		return &Error{Reason: TooManySignIns, Wait: wait}
+	}
+	return nil
 }
 
 // startSession stores a new session for a and returns its token, which
@@ -336,9 +348,8 @@ func (s *Service) publishEnded(ctx context.Context, user int64, ended []string) 
 // guess its way to the password.
 func (s *Service) ChangePassword(ctx context.Context, a Account, current, next string, keep string) error {
 	emailKey := "email:" + EmailKey(a.Email)
-	if wait := s.signInEmail.Wait(emailKey); wait > 0 {
-		s.refused[LimitSignIns].Add(1)
-		return &Error{Reason: TooManySignIns, Wait: wait}
+	if err := s.signInsLeft(s.signInEmail.Wait(emailKey)); err != nil {
+		return err
 	}
 	_, hash, err := s.store.Credentials(ctx, a.Email)
 	if err != nil {

@@ -225,19 +225,11 @@ func (s *Service) RoomsFor(ctx context.Context, user int64, afterKey string, aft
 // Room returns one room, or an error with code NotFound.
 func (s *Service) Room(ctx context.Context, id int64) (Room, error) { return s.store.Room(ctx, id) }
 
-// CreateRoom validates name and creates a room with it for key, within
-// the RoomsPerHour of key; an empty key (the starter rooms) has no limit.
+// CreateRoom validates name and creates an open room with it for key,
+// within the RoomsPerHour of key; an empty key (the starter rooms) has no
+// limit.
 func (s *Service) CreateRoom(ctx context.Context, key, name string) (Room, error) {
-	name, err := cleanName(name, FieldRoomName, MaxRoomName)
-	if err != nil {
-		return Room{}, err
-	}
-	if key != "" {
-		if err := s.check(LimitRooms, s.rooms, key, &Error{Reason: TooManyRooms, Limit: s.limits.RoomsPerHour}); err != nil {
-			return Room{}, err
-		}
-	}
-	return s.store.CreateRoom(ctx, name, s.now().UTC())
+	return s.CreateRoomOf(ctx, Account{}, key, name, RoomOpen)
 }
 
 // EnsureRooms creates the named rooms when there is no room at all, so
