@@ -398,15 +398,9 @@ func (h *Hub) endSessions(e chat.Ended) {
 	for _, id := range e.Sessions {
 		ended[id] = true
 	}
-	var note []byte
+	note := h.endedNote(chat.SignedOut)
 	h.rooms.Range(func(_, v any) bool {
-		r := v.(*room)
-		if note == nil && r.has(func(m Member) bool { return m.User.ID == e.User }) {
-			note = h.endedNote(chat.SignedOut)
-		}
-		if note != nil {
-			r.evict(note, func(m Member) bool { return m.User.ID == e.User && ended[m.Session] })
-		}
+		v.(*room).evict(note, func(m Member) bool { return m.User.ID == e.User && ended[m.Session] })
 		return true
 	})
 }

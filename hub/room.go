@@ -387,18 +387,6 @@ func (r *room) memberList() []Member {
 	return list
 }
 
-// has reports whether a member's connection matches.
-func (r *room) has(match func(Member) bool) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for c := range r.members {
-		if match(c.member) {
-			return true
-		}
-	}
-	return false
-}
-
 // evict closes the matching members' connections with 1008 (Policy
 // Violation), which htmx does not reconnect after, sending note first.
 // The connections get nothing of the room from now on: their queues are
