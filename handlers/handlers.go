@@ -76,6 +76,8 @@ type Handler struct {
 	hub     *hub.Hub
 	cfg     Config
 	cookies *identity
+	// proxies are TrustedProxies, parsed.
+	proxies []*net.IPNet
 }
 
 // New returns the handlers for svc and hub.
@@ -90,7 +92,13 @@ func New(log *slog.Logger, svc *chat.Service, h *hub.Hub, cfg Config) (*Handler,
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{log: log, svc: svc, hub: h, cfg: cfg, cookies: id}, nil
+	var proxies []*net.IPNet
+	for _, cidr := range cfg.TrustedProxies {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			proxies = append(proxies, n)
+		}
+	}
+	return &Handler{log: log, svc: svc, hub: h, cfg: cfg, cookies: id, proxies: proxies}, nil
 }
 
 // contentSecurityPolicy allows only the server's own scripts, styles and
@@ -102,7 +110,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // e.
 func (h *Handler) Register(e *echo.Echo) {
 	e.HTTPErrorHandler = h.handleError
-	e.IPExtractor = clientAddress(h.cfg.TrustedProxies)
+	e.IPExtractor = clientAddress(h.proxies)
 	e.Use(
 		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 			LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogError: true,
@@ -254,15 +262,13 @@ func (h *Handler) ServeMetrics(e *echo.Echo, metrics http.Handler) {
 // clientAddress is how a request's client address is found: the address
 // the request came from or, when that is one of the trusted proxies, the
 // nearest untrusted address in its X-Forwarded-For.
-func clientAddress(trusted []string) echo.IPExtractor {
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, cidr := range trusted {
-		if _, n, err := net.ParseCIDR(cidr); err == nil {
-			opts = append(opts, echo.TrustIPRange(n))
-		}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }

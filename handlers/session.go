@@ -43,8 +43,8 @@ func (h *Handler) secure(c echo.Context) bool {
 
 // trusted reports whether ip is one of the trusted proxies.
 func (h *Handler) trusted(ip net.IP) bool {
-	for _, cidr := range h.cfg.TrustedProxies {
-		if _, n, err := net.ParseCIDR(cidr); err == nil && n.Contains(ip) {
+	for _, n := range h.proxies {
+		if n.Contains(ip) {
 			return true
 		}
 	}
