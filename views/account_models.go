@@ -150,13 +150,11 @@ type PeoplePage struct {
 }
 
 // DirectTitle names a direct conversation for me: the other people in
-// it, or me alone when I am its only member.
+// it (others), or me alone when I am its only member.
 func DirectTitle(people []chat.User, me chat.User) string {
 	names := make([]string, 0, len(people))
-	for _, u := range people {
-		if u.ID != me.ID {
-			names = append(names, u.Name)
-		}
+	for _, u := range others(chat.Room{People: people}, me.ID) {
+		names = append(names, u.Name)
 	}
 	if len(names) == 0 {
 		return me.Name
