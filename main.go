@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 			return svc.Recheck(ctx, m.Room, m.User.ID, m.Session)
 		}
 	}
-	h := hub.New(log, views.Fragments{}, store, hubCfg)
+	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}))
 	broker, stopBroker, err := startBroker(ctx, log, cfg, h, instance)
 	if err != nil {
 		return err

@@ -91,7 +91,7 @@ func MustStart(t *testing.T, opt options) *stack {
 
 	// The handlers check the Origin before the upgrade (AllowedOrigins
 	// included), so the upgrader must not refuse what they allowed.
-	h := hub.New(log, views.Fragments{}, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }})
+	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }}, hub.OneFrame(views.Fragments{}))
 	broker := local.New(h)
 	limits := opt.limits
 	if limits == (chat.Limits{}) {

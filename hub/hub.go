@@ -1,16 +1,21 @@
-// Package hub holds the live websocket connections of one instance,
-// grouped by room, and fans events out to them.
+// Package hub holds the live subscribers of one instance, grouped by
+// room, and fans events out to them, whatever their transport: htmx pages
+// over a websocket (Attach), and any other transport that adapts its
+// connection to a Wire (Subscribe), such as STOMP over a websocket or
+// SockJS.
 //
 // Each room has its own lock and member set, so rooms never wait on one
 // another; the map from room ID to room is a sync.Map, read without a
-// lock on the delivery path. An event is rendered to HTML once and framed
-// once (websocket.PreparedMessage), then the same bytes are queued to
-// every member without blocking: a member whose queue is full is a slow
-// consumer and is disconnected with 1013 (Try Again Later), after which
-// htmx reconnects and catches up from the store. A connection's writer
-// runs only while there is something to write, and in a busy room it
-// sends whatever queued up during the last WriteInterval as one frame, in
-// one system call: that, not rendering, is where fan-out spends its time.
+// lock on the delivery path. An event is encoded once per format present
+// in the room (an HTML fragment, a STOMP frame), and framed once for
+// websockets where the transport allows it (websocket.PreparedMessage);
+// then the same bytes are queued to every member without blocking: a
+// member whose queue is full is a slow consumer and is disconnected with
+// 1013 (Try Again Later), after which it reconnects and catches up from
+// the store. A subscriber's writer runs only while there is something to
+// write, and in a busy room it sends whatever queued up during the last
+// WriteInterval in one write, one system call where the transport joins
+// frames: that, not encoding, is where fan-out spends its time.
 //
 // Messages reach members in the order of their per-room sequence numbers,
 // whatever order the broker delivers them in: an event that arrives ahead
@@ -31,21 +36,6 @@ import (
 
 	"hxchat/chat"
 )
-
-// Renderer turns domain values into HTML fragments for htmx's websocket
-// extension to swap in. Every method renders once for all recipients.
-type Renderer interface {
-	// Messages renders msgs (ascending Seq) appended to the room's log.
-	Messages(room int64, msgs []chat.Message) ([]byte, error)
-	// Log renders page as the whole log, replacing what the page shows.
-	Log(room int64, page chat.Page) ([]byte, error)
-	// Presence renders who is online and, when something changed, the
-	// notice saying so.
-	Presence(p chat.Presence) ([]byte, error)
-	// Ended renders what a connection shows as the server closes it for
-	// reason: its person signed out, was removed, or the room archived.
-	Ended(reason chat.Reason) ([]byte, error)
-}
 
 // Source reads a room's history; the hub uses it to catch connections up
 // and to fill gaps in what the broker delivered. chat.Store implements
@@ -176,9 +166,10 @@ type Receiver func(c *Client, data []byte)
 
 // Hub is the set of live connections of this instance.
 type Hub struct {
-	log      *slog.Logger
-	render   Renderer
-	src      Source
+	log *slog.Logger
+	src Source
+	// encoders encode events, one per Format.
+	encoders []Encoder
 	cfg      Config
 	upgrader websocket.Upgrader
 
@@ -215,7 +206,7 @@ type Stats struct {
 
 // StatsSnapshot is a copy of the hub's counters at one moment.
 type StatsSnapshot struct {
-	// Connections is the number of open websocket connections.
+	// Connections is the number of subscribers: pages and subscriptions.
 	Connections int64
 	// Rooms is the number of rooms with at least one connection here.
 	Rooms int64
@@ -230,10 +221,12 @@ type StatsSnapshot struct {
 // The hub is where brokers deliver events.
 var _ chat.Sink = (*Hub)(nil)
 
-// New returns a hub rendering with render and reading history from src.
-func New(log *slog.Logger, render Renderer, src Source, cfg Config) *Hub {
+// New returns a hub reading history from src and encoding events with
+// encoders, the first of which is the format of the pages that connect
+// through Attach.
+func New(log *slog.Logger, src Source, cfg Config, encoders ...Encoder) *Hub {
 	cfg = cfg.withDefaults()
-	h := &Hub{log: log, render: render, src: src, cfg: cfg, opening: map[int64]*opening{}}
+	h := &Hub{log: log, encoders: encoders, src: src, cfg: cfg, opening: map[int64]*opening{}}
 	// Versions start from the clock, so that a restarted instance's
 	// rosters are newer than any it sent before.
 	h.rosterVersion.Store(cfg.Now().UnixNano())
@@ -288,19 +281,17 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 	if h.closing.Load() {
 		h.mu.Unlock()
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
-		return nil, errShuttingDown
+		return nil, ErrShuttingDown
 	}
 	h.clients.Add(1)
 	h.mu.Unlock()
 
-	hj := &hijacker{ResponseWriter: w}
-	ws, err := h.upgrader.Upgrade(hj, r, nil)
+	sock, err := h.upgrade(w, r, &h.upgrader)
 	if err != nil {
 		h.clients.Done()
 		return nil, err
 	}
-	c := newClient(h, ws, m)
-	c.br, c.raw = hj.br, hj.raw
+	c := newClient(h, pageWire{sock}, m)
 	h.stats.connections.Add(1)
 	finished := make(chan struct{})
 	end := func() {
@@ -311,7 +302,7 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 
 	if err := h.join(c); err != nil {
 		h.log.Error("join room", "room", m.Room, "err", err)
-		c.close(websocket.CloseInternalServerErr, "try again")
+		c.close(CloseInternal, "try again")
 		go func() {
 			<-c.finished
 			end()
@@ -320,15 +311,57 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 	}
 	if h.closing.Load() {
 		// Shutdown began while this client joined and may have missed it.
-		c.close(websocket.CloseServiceRestart, "server restarting")
+		c.close(CloseRestart, "server restarting")
 	}
 	c.waitForResume()
-	go c.readLoop(recv, func() {
+	go func() {
+		err := sock.ReadLoop(func(data []byte) bool {
+			recv(c, data)
+			return true
+		})
+		if !expectedClose(err) {
+			h.log.Debug("read", "room", m.Room, "err", err)
+		}
+		c.close(CloseCode(err), "")
 		h.leave(c)
 		<-c.finished
 		end()
-	})
+	}()
 	return finished, nil
+}
+
+// Subscribe joins m's room with a subscriber writing through w, for a
+// transport other than the hub's own pages. With after >= 0 it first
+// sends every stored message of the room with Seq > after, in order and
+// each once, then the live ones; with after < 0, the live ones from now.
+// The person counts as online in the room while subscribed.
+func (h *Hub) Subscribe(w Wire, m Member, after int64) (*Client, error) {
+	h.mu.Lock()
+	if h.closing.Load() {
+		h.mu.Unlock()
+		return nil, ErrShuttingDown
+	}
+	h.clients.Add(1)
+	h.mu.Unlock()
+
+	c := newClient(h, w, m)
+	c.subscribed, c.complete = true, true
+	if err := h.join(c); err != nil {
+		h.clients.Done()
+		return nil, err
+	}
+	h.stats.connections.Add(1)
+	if h.closing.Load() {
+		c.close(CloseRestart, "server restarting")
+	}
+	if after >= 0 {
+		c.Resume(after)
+	} else {
+		c.mu.Lock()
+		c.goLiveLocked()
+		c.mu.Unlock()
+	}
+	return c, nil
 }
 
 // Refuse upgrades the request only to send frame, which says why the
@@ -349,9 +382,9 @@ func (h *Hub) Refuse(w http.ResponseWriter, r *http.Request, frame []byte) error
 	return ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "refused"), deadline)
 }
 
-// errShuttingDown is returned by Attach once Shutdown has begun; the
-// request has been answered with 503.
-var errShuttingDown = errors.New("hub: shutting down")
+// ErrShuttingDown is returned by Attach and Subscribe once Shutdown has
+// begun; Attach has answered the request with 503.
+var ErrShuttingDown = errors.New("hub: shutting down")
 
 // Deliver implements chat.Sink: it shows ev to the room's members on this
 // instance, in Seq order. Events for rooms with no member here are
@@ -374,21 +407,17 @@ func (h *Hub) Deliver(ev chat.Event) {
 	}
 	switch ev.Kind {
 	case chat.EventRemoved:
-		r.evict(h.endedNote(chat.Removed), func(m Member) bool { return m.User.ID == ev.User })
+		r.evict(h.ended(chat.Removed), func(m Member) bool { return m.User.ID == ev.User })
 		return
 	case chat.EventArchived:
-		r.evict(h.endedNote(chat.Archived), func(Member) bool { return true })
+		r.evict(h.ended(chat.Archived), func(Member) bool { return true })
 		return
 	}
 	if ev.Kind != chat.EventMessage || ev.Message == nil {
 		return
 	}
-	f, err := h.frame(h.render.Messages(ev.Room, []chat.Message{*ev.Message}))
-	if err != nil {
-		h.log.Error("render message", "room", ev.Room, "seq", ev.Message.Seq, "err", err)
-		f = outbound{}
-	}
-	f.seq = ev.Message.Seq
+	f := h.messageEvent(ev.Room, *ev.Message)
+	r.encode(f)
 	r.deliver(f)
 }
 
@@ -398,22 +427,44 @@ func (h *Hub) endSessions(e chat.Ended) {
 	for _, id := range e.Sessions {
 		ended[id] = true
 	}
-	note := h.endedNote(chat.SignedOut)
+	note := h.ended(chat.SignedOut)
 	h.rooms.Range(func(_, v any) bool {
 		v.(*room).evict(note, func(m Member) bool { return m.User.ID == e.User && ended[m.Session] })
 		return true
 	})
 }
 
-// endedNote renders what a connection closed for reason shows; nil when
-// it cannot be rendered, and the connection just closes.
-func (h *Hub) endedNote(reason chat.Reason) []byte {
-	data, err := h.render.Ended(reason)
-	if err != nil {
-		h.log.Error("render ended", "reason", reason, "err", err)
-		return nil
+// ended returns what the connections closed for reason are told, in
+// each format, encoded when first asked for.
+func (h *Hub) ended(reason chat.Reason) *notes {
+	return &notes{hub: h, reason: reason, by: make([]encoded, len(h.encoders))}
+}
+
+// notes is what connections closed for one reason are told, per format.
+// A room's lock is held while it is used, but several rooms may share
+// it: mu guards by.
+type notes struct {
+	hub    *Hub
+	reason chat.Reason
+	mu     sync.Mutex
+	by     []encoded
+}
+
+// in returns the note in format; nil when it cannot be encoded, and the
+// connection just closes.
+func (n *notes) in(format Format) [][]byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e := &n.by[format]
+	if !e.made {
+		e.made = true
+		frames, err := n.hub.encoders[format].Ended(n.reason)
+		if err != nil {
+			n.hub.log.Error("encode ended", "reason", n.reason, "format", format, "err", err)
+		}
+		e.frames = frames
 	}
-	return data
+	return e.frames
 }
 
 // Closing reports whether Shutdown has begun: new connections are
@@ -468,7 +519,7 @@ func (h *Hub) recheck() {
 			continue
 		}
 		if v, ok := h.rooms.Load(m.Room); ok {
-			v.(*room).evict(h.endedNote(reason), func(x Member) bool { return x == m })
+			v.(*room).evict(h.ended(reason), func(x Member) bool { return x == m })
 		}
 	}
 }
@@ -481,7 +532,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	h.closing.Store(true)
 	h.mu.Unlock()
 	h.rooms.Range(func(_, v any) bool {
-		v.(*room).closeAll(websocket.CloseServiceRestart, "server restarting")
+		v.(*room).closeAll(CloseRestart, "server restarting")
 		return true
 	})
 	done := make(chan struct{})
@@ -496,19 +547,6 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// frame prepares rendered bytes for sending to many connections.
-func (h *Hub) frame(data []byte, err error) (outbound, error) {
-	if err != nil {
-		return outbound{}, err
-	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		return outbound{}, err
-	}
-	h.stats.events.Add(1)
-	return outbound{data: data, pm: pm}, nil
 }
 
 // join adds c to its room, creating the room on this instance when c is

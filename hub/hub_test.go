@@ -63,7 +63,7 @@ func newEnvReading(tb testing.TB, cfg hub.Config, st *sqlite.Store, src hub.Sour
 		cfg.PresenceWait = time.Millisecond
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{store: st, hub: hub.New(log, views.Fragments{}, src, cfg), left: make(chan hub.Member, 1024)}
+	e := &env{store: st, hub: hub.New(log, src, cfg, hub.OneFrame(views.Fragments{})), left: make(chan hub.Member, 1024)}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)

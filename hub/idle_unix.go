@@ -13,12 +13,12 @@ import "syscall"
 // runtime give the read loop its smallest stack (2 KiB); waiting here,
 // on a peek that takes nothing from the socket, needs under half a
 // KiB. BenchmarkIdleConnection reports the stack per connection.
-func (c *Client) idleWait() {
-	if c.raw == nil || c.br.Buffered() > 0 {
+func (s *Socket) idleWait() {
+	if s.raw == nil || s.br.Buffered() > 0 {
 		return
 	}
 	var b [1]byte
-	_ = c.raw.Read(func(fd uintptr) bool {
+	_ = s.raw.Read(func(fd uintptr) bool {
 		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		// EAGAIN: nothing yet, so the runtime parks the goroutine until
 		// the socket is readable and calls again.

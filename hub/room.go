@@ -1,14 +1,11 @@
 package hub
 
 import (
-	"cmp"
-	"context"
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"hxchat/chat"
 )
@@ -22,13 +19,17 @@ type room struct {
 	mu sync.Mutex
 	// members are the connections in the room.
 	members map[*Client]struct{}
+	// formats counts the members per Format, so that an event is encoded
+	// only in the formats someone here reads. Atomic: Deliver reads them
+	// without the lock, to encode before taking it.
+	formats []atomic.Int32
 	// people counts each person's connections, so that several tabs of one
 	// person join and leave once.
 	people map[int64]*person
 	// last is the Seq of the newest message shown to members.
 	last int64
 	// pending holds messages that arrived ahead of a predecessor, by Seq.
-	pending map[int64]outbound
+	pending map[int64]*outbound
 	// filling is true while a gap fill is scheduled or running.
 	filling bool
 	// joined and left are the people who came and went since the last
@@ -54,10 +55,6 @@ type room struct {
 	joins, pingTick int
 }
 
-// pingSlots is how many groups a room's members are pinged in, one after
-// the other, so that a big room's pings are spread over PingPeriod
-// rather than all sent at once.
-const pingSlots = 16
 
 // person is one member of the room and how many connections they have.
 type person struct {
@@ -70,8 +67,9 @@ func newRoom(h *Hub, id, last int64) *room {
 		hub:     h,
 		id:      id,
 		members: make(map[*Client]struct{}),
+		formats: make([]atomic.Int32, len(h.encoders)),
 		people:  make(map[int64]*person),
-		pending: make(map[int64]outbound),
+		pending: make(map[int64]*outbound),
 		joined:  make(map[int64]chat.User),
 		left:    make(map[int64]chat.User),
 		remote:  make(map[string]*remoteRoster),
@@ -93,6 +91,7 @@ func (r *room) add(c *Client) bool {
 	c.slot = r.joins % pingSlots
 	r.joins++
 	r.members[c] = struct{}{}
+	r.formats[c.format].Add(1)
 	if r.pinger == nil {
 		r.pinger = time.AfterFunc(r.hub.cfg.PingPeriod/pingSlots, r.ping)
 	}
@@ -123,6 +122,7 @@ func (r *room) remove(c *Client) (empty bool) {
 		return len(r.members) == 0
 	}
 	delete(r.members, c)
+	r.formats[c.format].Add(-1)
 	u := c.member.User
 	if p := r.people[u.ID]; p != nil {
 		p.conns--
@@ -139,15 +139,6 @@ func (r *room) remove(c *Client) (empty bool) {
 	return len(r.members) == 0
 }
 
-// rename updates u's name in the room's online list, if u is here.
-func (r *room) rename(u chat.User) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if p := r.people[u.ID]; p != nil && p.user.Name != u.Name {
-		p.user.Name = u.Name
-		r.schedulePresence()
-	}
-}
 
 // freeIfEmpty marks an empty room freed; the caller removes it from the
 // hub. It runs under the hub's lock so no join can slip in between.
@@ -168,208 +159,37 @@ func (r *room) freeIfEmpty() bool {
 	return true
 }
 
-// online lists the people in the room, ordered by name. r.mu is held.
-func (r *room) online() []chat.User {
-	users := make([]chat.User, 0, len(r.people))
-	for _, p := range r.people {
-		users = append(users, p.user)
-	}
-	sortUsers(users)
-	return users
-}
 
-// sortUsers orders users by name, then ID.
-func sortUsers(users []chat.User) {
-	slices.SortFunc(users, func(a, b chat.User) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
-}
 
-// schedulePresence arranges one presence update after PresenceWait.
-// Batching joins and leaves keeps a crowd arriving at once (a server
-// restart brings everyone back within seconds) from costing one
-// broadcast of the whole list per person. r.mu is held.
-func (r *room) schedulePresence() {
-	if r.presenceDue {
-		return
-	}
-	r.presenceDue = true
-	time.AfterFunc(r.hub.cfg.PresenceWait, r.sendPresence)
-}
 
-// sendPresence broadcasts who is online and who came and went since the
-// last update, rendered once for everyone, and tells the other instances.
-// Someone who came here but is already connected through another
-// instance is not announced again, nor is someone who left here but is
-// still there.
-func (r *room) sendPresence() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.presenceDue = false
-	if r.freed {
-		return
-	}
-	joined := slices.Collect(maps.Values(r.joined))
-	left := slices.Collect(maps.Values(r.left))
-	clear(r.joined)
-	clear(r.left)
-	// The first roster of a room new here asks the others for theirs.
-	r.publishRoster(joined, left, !r.asked)
-	r.asked = true
-	r.showPresence(r.notElsewhere(joined, ""), r.notElsewhere(left, ""))
-}
 
-// showPresence renders the online list, with notices for joined and left,
-// and sends it to every member. r.mu is held.
-func (r *room) showPresence(joined, left []chat.User) {
-	online := r.everyone()
-	p := chat.Presence{
-		Room:   r.id,
-		Joined: joined,
-		Left:   left,
-		Online: online[:min(len(online), chat.MaxOnlineShown)],
-		Total:  len(online),
-	}
-	sortUsers(p.Joined)
-	sortUsers(p.Left)
-	f, err := r.hub.frame(r.hub.render.Presence(p))
-	if err != nil {
-		r.hub.log.Error("render presence", "room", r.id, "err", err)
-		return
-	}
-	r.fanout(f)
-}
 
-// deliver shows the message frame f to the members in Seq order: f waits
-// when a predecessor is missing, and is dropped when already shown.
-func (r *room) deliver(f outbound) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case f.seq <= r.last:
-		return
-	case f.seq > r.last+1:
-		r.pending[f.seq] = f
-		if !r.filling {
-			r.filling = true
-			time.AfterFunc(r.hub.cfg.GapWait, r.fillGap)
-		}
-		return
-	}
-	r.show(f)
-	for {
-		next, ok := r.pending[r.last+1]
-		if !ok {
-			break
-		}
-		delete(r.pending, next.seq)
-		r.show(next)
-	}
-}
 
-// show sends the next message in order to every member. r.mu is held.
-func (r *room) show(f outbound) {
-	r.last = f.seq
-	if f.pm != nil {
-		r.fanout(f)
-	}
-}
 
-// fillGap reads from the store the messages that the broker has not
-// delivered and that pending messages wait for.
-func (r *room) fillGap() {
-	r.mu.Lock()
-	var upto int64
-	for seq := range r.pending {
-		upto = max(upto, seq)
-	}
-	r.mu.Unlock()
-	if upto > 0 {
-		r.readAfter(upto)
-	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.pending) > 0 {
-		// Still waiting (the store was unreachable): try again.
-		time.AfterFunc(r.hub.cfg.GapWait, r.fillGap)
-		return
-	}
-	r.filling = false
-}
 
-// catchUp shows every stored message newer than the last one shown, page
-// by page.
-func (r *room) catchUp() {
-	for r.readAfter(0) {
-	}
-}
 
-// readAfter reads from the store the messages after the last one shown,
-// up to Seq upto (0: a page), shows them in order and reports whether a
-// full page came back, so that there may be more.
-func (r *room) readAfter(upto int64) (more bool) {
-	r.mu.Lock()
-	after := r.last
-	r.mu.Unlock()
-	limit := r.hub.cfg.PageSize
-	if upto > after {
-		limit = int(upto - after)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.WriteWait)
-	msgs, err := r.hub.src.After(ctx, r.id, after, limit)
-	cancel()
-	if err != nil {
-		r.hub.log.Warn("read missed messages", "room", r.id, "after", after, "err", err)
-		return false
-	}
-	for _, m := range msgs {
-		f, err := r.hub.frame(r.hub.render.Messages(r.id, []chat.Message{m}))
-		if err != nil {
-			r.hub.log.Error("render message", "room", r.id, "seq", m.Seq, "err", err)
-			f = outbound{}
-		}
-		f.seq = m.Seq
-		r.deliver(f)
-	}
-	return upto == 0 && len(msgs) == limit
-}
-
-// fanout queues f to every member without blocking. r.mu is held.
-func (r *room) fanout(f outbound) {
+// fanout queues f to every member without blocking, encoded once for
+// each format present. r.mu is held.
+func (r *room) fanout(f *outbound) {
+	r.encode(f)
 	// Every queue holds the same pointer: 8 bytes a slot.
-	shared := &f
 	for c := range r.members {
-		c.enqueue(shared)
+		c.enqueue(f)
 	}
 }
 
-// ping pings the members of the next slot, so that each member is
-// pinged once every PingPeriod, and drops those that sent nothing, not
-// even a pong, for PongWait: a peer that vanished without closing its
-// socket (a laptop lid shut, a phone out of range) stops counting as
-// online.
-func (r *room) ping() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.freed {
-		return
-	}
-	slot := r.pingTick % pingSlots
-	r.pingTick++
-	now := time.Now()
-	for c := range r.members {
-		switch {
-		case c.slot != slot:
-		case c.silentFor(now) > r.hub.cfg.PongWait:
-			r.hub.log.Debug("silent connection dropped", "room", r.id, "user", c.member.User.ID)
-			c.close(websocket.CloseAbnormalClosure, "")
-		default:
-			c.ping()
+// encode makes f's encodings for the formats present in the room, before
+// f is shared: the rendering then happens outside the room's lock, and
+// fanout only makes what a subscriber who came meanwhile needs.
+func (r *room) encode(f *outbound) {
+	for format := range r.formats {
+		if r.formats[format].Load() > 0 {
+			r.hub.encodeFor(f, Format(format))
 		}
 	}
-	r.pinger.Reset(r.hub.cfg.PingPeriod / pingSlots)
 }
+
 
 // memberList returns who the room's connections belong to, one entry per
 // person, session and room.
@@ -391,12 +211,12 @@ func (r *room) memberList() []Member {
 // Violation), which htmx does not reconnect after, sending note first.
 // The connections get nothing of the room from now on: their queues are
 // dropped.
-func (r *room) evict(note []byte, match func(Member) bool) {
+func (r *room) evict(note *notes, match func(Member) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for c := range r.members {
 		if match(c.member) {
-			c.evict(note)
+			c.evict(note.in(c.format))
 		}
 	}
 }

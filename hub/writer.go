@@ -1,0 +1,202 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// write is the writer: it does what is due, in order of urgency, until
+// nothing is, then ends. After a batch of queued events it waits until
+// WriteInterval has passed since that batch began before taking the
+// next, so that a busy room sends each connection several messages per
+// write and system call instead of one each, while the first message
+// after a quiet spell goes out at once.
+func (c *Client) write() {
+	cfg := c.hub.cfg
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closing:
+			c.mu.Unlock()
+			c.finish()
+			// writing stays set: no writer starts after this one.
+			return
+		case c.resumeDue:
+			after, late := c.resumeAfter, c.resumeLate
+			c.resumeDue = false
+			c.mu.Unlock()
+			if err := c.catchUp(after, late); err != nil {
+				c.hub.log.Warn("catch up", "room", c.member.Room, "err", err)
+				c.close(CloseInternal, "try again")
+			}
+		case c.pingDue:
+			c.pingDue = false
+			c.mu.Unlock()
+			if err := c.wire.Ping(); err != nil {
+				c.close(CloseAbnormal, "")
+			}
+		case c.live && len(c.queue) > 0:
+			batch := c.queue
+			c.queue, c.spare = c.spare, nil
+			c.mu.Unlock()
+			began := time.Now()
+			if err := c.writeQueued(batch); err != nil {
+				c.close(CloseAbnormal, "")
+			}
+			clear(batch)
+			c.spare = batch[:0]
+			// Stay for the rest of the interval: in a busy room more is
+			// queued by then, and the same goroutine, its stack grown,
+			// writes it instead of a new one. A writer that ends has
+			// waited out the interval, so the next one may write at once.
+			time.Sleep(time.Until(began.Add(cfg.WriteInterval)))
+		default:
+			// Idle: give the queue's memory back with the goroutine.
+			c.writing, c.spare, c.frames = false, nil, nil
+			if len(c.queue) == 0 {
+				c.queue = nil
+			}
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// finish closes the wire, unless the client is only leaving, and, for a
+// subscription, takes the client out of its room.
+func (c *Client) finish() {
+	if !c.leaving {
+		c.wire.Close(c.closeCode, c.closeText, c.closeNote)
+	}
+	if c.subscribed {
+		c.hub.leave(c)
+		c.hub.clients.Done()
+		c.hub.stats.connections.Add(-1)
+	}
+	close(c.finished)
+}
+
+// preparedSender is a wire that can send a message framed once for
+// every connection: the hub's own pages.
+type preparedSender interface {
+	sendPrepared(pm *websocket.PreparedMessage) error
+}
+
+// writeQueued sends batch, skipping messages the peer already holds (Seq
+// <= shown). One event alone, in one frame, goes out as it was framed for
+// everyone, where the wire allows it.
+func (c *Client) writeQueued(batch []*outbound) error {
+	n := 0
+	for _, f := range batch {
+		if f.seq == 0 || f.seq > c.shown {
+			batch[n] = f
+			n++
+			c.shown = max(c.shown, f.seq)
+		}
+	}
+	batch = batch[:n]
+	if len(batch) == 0 {
+		return nil
+	}
+	if len(batch) == 1 {
+		if ps, ok := c.wire.(preparedSender); ok && batch[0].enc[c.format].pm != nil {
+			return ps.sendPrepared(batch[0].enc[c.format].pm)
+		}
+	}
+	frames := c.frames[:0]
+	for _, f := range batch {
+		frames = append(frames, f.enc[c.format].frames...)
+	}
+	c.frames = frames
+	defer clear(frames)
+	if len(frames) == 0 {
+		return nil
+	}
+	return c.wire.Send(frames)
+}
+
+// catchUp sends the peer what it missed since after and moves shown to
+// the newest message it now holds. For a page, a gap larger than a page,
+// a page that claims more than the store holds, or a late resume (after
+// the connection went live) gets the whole log re-rendered instead.
+func (c *Client) catchUp(after int64, late bool) error {
+	// Not derived from c.ctx: a child context leaves a map in its parent
+	// for as long as the parent lives, hundreds of bytes per connection.
+	// A client that closes meanwhile has its reads finish or time out.
+	ctx, cancel := context.WithTimeout(context.Background(), c.hub.cfg.WriteWait)
+	defer cancel()
+	if c.complete {
+		return c.catchUpAll(ctx, after)
+	}
+	src, room, size := c.hub.src, c.member.Room, c.hub.cfg.PageSize
+	enc := c.hub.encoders[c.format]
+
+	if !late && after >= 0 {
+		msgs, err := src.After(ctx, room, after, size+1)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(msgs) > 0 && len(msgs) <= size:
+			frames, err := enc.Messages(room, msgs)
+			if err != nil {
+				return err
+			}
+			c.shown = msgs[len(msgs)-1].Seq
+			return c.wire.Send(frames)
+		case len(msgs) == 0:
+			last, err := src.LastSeq(ctx, room)
+			if err != nil {
+				return err
+			}
+			if after <= last {
+				c.shown = after
+				return nil
+			}
+		}
+	}
+	page, err := src.Before(ctx, room, 0, size)
+	if err != nil {
+		return err
+	}
+	frames, err := enc.Log(room, page)
+	if err != nil {
+		return err
+	}
+	c.shown = max(page.Newest(), c.shown)
+	return c.wire.Send(frames)
+}
+
+// catchUpAll sends every stored message after the one the peer holds,
+// in order, a page at a time. A peer that claims a message the store
+// does not hold yet is sent what comes after the newest one stored.
+func (c *Client) catchUpAll(ctx context.Context, after int64) error {
+	src, room, size := c.hub.src, c.member.Room, c.hub.cfg.PageSize
+	enc := c.hub.encoders[c.format]
+	last, err := src.LastSeq(ctx, room)
+	if err != nil {
+		return err
+	}
+	after = min(after, last)
+	for after < last {
+		msgs, err := src.After(ctx, room, after, size)
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		frames, err := enc.Messages(room, msgs)
+		if err != nil {
+			return err
+		}
+		if err := c.wire.Send(frames); err != nil {
+			return err
+		}
+		after = msgs[len(msgs)-1].Seq
+	}
+	c.shown = max(c.shown, after)
+	return nil
+}
