@@ -55,7 +55,6 @@ type room struct {
 	joins, pingTick int
 }
 
-
 // person is one member of the room and how many connections they have.
 type person struct {
 	user  chat.User
@@ -139,7 +138,6 @@ func (r *room) remove(c *Client) (empty bool) {
 	return len(r.members) == 0
 }
 
-
 // freeIfEmpty marks an empty room freed; the caller removes it from the
 // hub. It runs under the hub's lock so no join can slip in between.
 func (r *room) freeIfEmpty() bool {
@@ -158,16 +156,6 @@ func (r *room) freeIfEmpty() bool {
 	r.publishRoster(nil, slices.Collect(maps.Values(r.left)), false)
 	return true
 }
-
-
-
-
-
-
-
-
-
-
 
 // fanout queues f to every member without blocking, encoded once for
 // each format present. r.mu is held.
@@ -189,7 +177,6 @@ func (r *room) encode(f *outbound) {
 		}
 	}
 }
-
 
 // memberList returns who the room's connections belong to, one entry per
 // person, session and room.

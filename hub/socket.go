@@ -254,6 +254,6 @@ func (s *Socket) close(code int, text string, note [][]byte) {
 // first format, and its frames are joined into one message per write.
 type pageWire struct{ *Socket }
 
-func (pageWire) Format() Format                  { return 0 }
-func (w pageWire) Send(frames [][]byte) error    { return w.sendJoined(frames) }
+func (pageWire) Format() Format                               { return 0 }
+func (w pageWire) Send(frames [][]byte) error                 { return w.sendJoined(frames) }
 func (w pageWire) Close(code int, text string, note [][]byte) { w.close(code, text, note) }
