@@ -245,9 +245,16 @@ func roomSubject(r Room) string {
 // Recheck tells whether a live connection of user with session to room
 // may stay open, for a hub that may have missed an event ending it (its
 // broker was cut off): "" when it may, else the reason it may not.
+// session is a browser session's ID or a token's TokenSession.
 func (s *Service) Recheck(ctx context.Context, room, user int64, session string) (Reason, error) {
 	viewer := Account{User: User{ID: user}}
-	if !s.open {
+	if id, ok := tokenOfSession(session); ok && !s.open {
+		a, reason, err := s.recheckToken(ctx, user, id)
+		if reason != "" || err != nil {
+			return reason, err
+		}
+		viewer = a
+	} else if !s.open {
 		sess, a, err := s.store.Session(ctx, session)
 		if code := ErrorCode(err); code == Unauthenticated {
 			return SignedOut, nil

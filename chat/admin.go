@@ -34,8 +34,9 @@ func (s *Service) People(ctx context.Context, viewer Account, after int64, limit
 }
 
 // SetDeactivated deactivates or reactivates person. Deactivating ends
-// every session of theirs and closes their live connections, on every
-// instance. Administrators cannot deactivate themselves, so that one is
+// every session of theirs, deletes their access tokens (so that
+// reactivating an account taken over brings back none of what was made
+// with it) and closes their live connections, on every instance. Administrators cannot deactivate themselves, so that one is
 // always left.
 func (s *Service) SetDeactivated(ctx context.Context, admin Account, person int64, deactivated bool) error {
 	p, err := s.adminOver(ctx, admin, person)
@@ -52,7 +53,13 @@ func (s *Service) SetDeactivated(ctx context.Context, admin Account, person int6
 		if err != nil {
 			return err
 		}
-		s.publishEnded(ctx, p.ID, ended)
+		tokens, err := s.store.DeleteTokens(ctx, p.ID)
+		// The sessions ended whether or not the tokens went: their
+		// connections close either way.
+		s.publishEnded(ctx, p.ID, append(ended, tokenSessions(tokens)...))
+		if err != nil {
+			return err
+		}
 	}
 	s.audit(ctx, admin, action, subject(p.User))
 	return nil

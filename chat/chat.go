@@ -139,4 +139,5 @@ type Store interface {
 	Close() error
 
 	Directory
+	TokenStore
 }

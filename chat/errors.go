@@ -114,6 +114,12 @@ const (
 	// TooManySignIns: too many failed sign-ins for this email or client;
 	// Wait says when to try again (TooMany).
 	TooManySignIns Reason = "too_many_sign_ins"
+	// TooManyTokens: the account holds Limit access tokens already
+	// (TooMany).
+	TooManyTokens Reason = "too_many_tokens"
+	// NoToken: the access token does not exist, or is someone else's
+	// (NotFound).
+	NoToken Reason = "no_token"
 	// Restarting: the server is shutting down (Unavailable).
 	Restarting Reason = "restarting"
 	// Busy: the database is too busy right now (Unavailable).
@@ -139,6 +145,7 @@ var codes = map[Reason]Code{
 	CrossSite: Forbidden, WrongOrigin: Forbidden,
 	TooFast: TooMany, TooManyRooms: TooMany, TooManyRenames: TooMany,
 	TooManyPeople: TooMany, TooManyConnections: TooMany, TooManySignIns: TooMany,
+	TooManyTokens: TooMany, NoToken: NotFound,
 	WeakPassword: Invalid, BadEmail: Invalid, WrongPassword: Invalid,
 	SetupDone: Conflict, LinkExpired: NotFound, SignedOut: Unauthenticated,
 	NotAllowed: Forbidden, Archived: Forbidden, Removed: Forbidden,
@@ -165,6 +172,8 @@ const (
 	FieldBody        Field = "body"
 	FieldEmail       Field = "email"
 	FieldPassword    Field = "password"
+	// FieldTokenName is an access token's name.
+	FieldTokenName Field = "token_name"
 	// FieldBefore is the message number "Load older" asks before.
 	FieldBefore Field = "before"
 )

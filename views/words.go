@@ -35,6 +35,8 @@ func fieldLabel(f chat.Field) string {
 		return labelEmail
 	case chat.FieldPassword:
 		return labelPassword
+	case chat.FieldTokenName:
+		return labelName
 	}
 	return "This field"
 }
@@ -158,6 +160,10 @@ func errorText(err error, label func(chat.Field) string) string {
 		return "You are no longer in this room."
 	case chat.TooManySignIns:
 		return "Too many failed sign-ins. Try again in " + waitWords(e.Wait) + "."
+	case chat.TooManyTokens:
+		return fmt.Sprintf("You have %d access tokens, the most one account may. Revoke one you no longer use first.", e.Limit)
+	case chat.NoToken:
+		return "There is no such access token. It may have been revoked already."
 	case chat.Restarting:
 		return "The server is restarting. Please try again in a moment."
 	case chat.Busy:

@@ -8,12 +8,13 @@ import (
 	"hxchat/chat"
 )
 
-// testDirectory is chat.Directory: accounts, sessions, one-time links,
-// secrets set and deleted, rooms of every kind and their members, the
-// room list, and the audit log.
+// testDirectory is chat.Directory and chat.TokenStore: accounts,
+// sessions, access tokens, one-time links, secrets set and deleted, rooms
+// of every kind and their members, the room list, and the audit log.
 func testDirectory(t *testing.T, open func(t *testing.T) chat.Store) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
 	t.Run("Links", func(t *testing.T) { testLinks(t, open) })
 	t.Run("SecretWrites", func(t *testing.T) { testSecretWrites(t, open) })
 	t.Run("RoomKinds", func(t *testing.T) { testRoomKinds(t, open) })

@@ -25,6 +25,10 @@
 //     the email;
 //   - Credentials and Session return deactivated accounts too, marked;
 //     TouchSession of an unknown session fails with reason SignedOut;
+//   - Token and TokenByDigest return deactivated accounts' tokens too,
+//     marked; a token's ID is never given to another token, even after
+//     it is deleted; CreateToken holds to its limit under concurrent
+//     calls, and refuses a person without an account (NoMember);
 //   - a link works until its time, inclusive; a new link for a person
 //     (0 for nobody yet, as the setup link) replaces the earlier ones;
 //   - CreateRoomOf adds the creator of a private or direct room to its
