@@ -35,6 +35,9 @@ type env struct {
 	// detached, set before the first dial, makes the server use Attach,
 	// whose handler returns at once, and leaves left unused.
 	detached bool
+	// text is the hub's second format, read by subscribers (see
+	// subscribe_test.go).
+	text *textEncoder
 }
 
 // newEnv starts a hub with cfg. Clients name their room and user in the
@@ -63,12 +66,17 @@ func newEnvReading(tb testing.TB, cfg hub.Config, st *sqlite.Store, src hub.Sour
 		cfg.PresenceWait = time.Millisecond
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{store: st, hub: hub.New(log, src, cfg, hub.OneFrame(views.Fragments{})), left: make(chan hub.Member, 1024)}
+	text := &textEncoder{}
+	e := &env{store: st, text: text, hub: hub.New(log, src, cfg, hub.OneFrame(views.Fragments{}), text), left: make(chan hub.Member, 1024)}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
 		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
 		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}, Session: q.Get("session")}
+		if r.URL.Path == "/sub" {
+			e.subscribe(w, r, m)
+			return
+		}
 		recv := func(c *hub.Client, data []byte) {
 			if after, ok := strings.CutPrefix(string(data), "resume "); ok {
 				n, _ := strconv.ParseInt(after, 10, 64)
