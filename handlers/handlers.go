@@ -200,6 +200,9 @@ func (h *Handler) registerAccounts(app *echo.Group) {
 	in.POST("/account/password", h.changePassword)
 	in.POST("/account/sessions/end", h.endAllSessions)
 	in.POST("/account/sessions/:id/end", h.endSession)
+	in.GET("/account/tokens", h.tokensPage)
+	in.POST("/account/tokens", h.createToken)
+	in.POST("/account/tokens/:id/revoke", h.revokeToken)
 
 	admin := in.Group("/admin", adminOnly)
 	admin.GET("", h.adminPage)

@@ -168,6 +168,7 @@ func GallerySamples() []Sample {
 			shown: roomPage(chat.Page{}, []chat.User{ana}, 0)},
 	}
 	samples = append(samples, accountPages()...)
+	samples = append(samples, tokenPages()...)
 	samples = append(samples, []Sample{
 		{Name: "error-not-found", Title: "Error page: no such room", From: "any address of a room that does not exist", Page: true,
 			shown: errorPage(404, chat.Fail(chat.NoRoom))},
