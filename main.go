@@ -28,6 +28,7 @@ import (
 	"hxchat/chat"
 	"hxchat/handlers"
 	"hxchat/hub"
+	"hxchat/stomp"
 	"hxchat/store/postgres"
 	"hxchat/store/sqlite"
 	"hxchat/views"
@@ -102,7 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 			return svc.Recheck(ctx, m.Room, m.User.ID, m.Session)
 		}
 	}
-	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}))
+	// The hub encodes each event once per format present in a room: HTML
+	// fragments for the pages (format 0) and STOMP MESSAGE frames
+	// (format stompFormat, the index of its encoder here).
+	const stompFormat hub.Format = 1
+	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}), stomp.NewEncoder())
 	broker, stopBroker, err := startBroker(ctx, log, cfg, h, instance)
 	if err != nil {
 		return err
@@ -138,6 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	web.Register(e)
+	stompSrv := stomp.New(log, svc, h, stomp.Config{Format: stompFormat})
+	web.ServeSTOMP(e, stompSrv)
 
 	if cfg.DebugAddr != "" {
 		go serveDebug(ctx, log, cfg.DebugAddr)
@@ -195,6 +202,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	go func() { httpDone <- srv.Shutdown(httpCtx) }()
 	if err := h.Shutdown(shutdownCtx); err != nil {
 		log.Warn("closing websockets", "err", err)
+	}
+	// The hub closed every subscribed STOMP connection; this closes the
+	// rest, those with no subscription.
+	if err := stompSrv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("closing STOMP connections", "err", err)
 	}
 	if err := <-httpDone; errors.Is(err, context.DeadlineExceeded) {
 		return srv.Close()
