@@ -26,13 +26,15 @@ type route struct {
 func (r route) socket() bool { return r.pattern == "/ws/chat" }
 
 // matrix is the world the route matrix runs in: Ada (an administrator),
-// Bob with a live session and one he signed out of, Cy, Dee (whom Ada
-// deactivated), Bob's private room with messages, and an archived room.
+// Bob with a live session and one he signed out of, and an access token,
+// Cy, Dee (whom Ada deactivated), Bob's private room with messages, and
+// an archived room.
 type matrix struct {
 	s                  *stack
 	ada, bob, cy, dee  *browser
 	private, archived  chat.Room
 	revoked, bobLiveID string
+	bobToken           chat.Token
 }
 
 func newMatrix(t *testing.T) *matrix {
@@ -54,6 +56,10 @@ func newMatrix(t *testing.T) *matrix {
 		t.Fatalf("sign out: got %d, want 303", r.status)
 	}
 	m.bobLiveID = m.bob.sessionID(t)
+	var err error
+	if m.bobToken, _, err = s.svc.CreateToken(t.Context(), m.bob.me, "Bob's bot"); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
 	return m
 }
 
@@ -80,6 +86,9 @@ func (m *matrix) routes() []route {
 		{"POST", "/account/password", "/account/password", url.Values{"current": {password}, "password": {"a brand new password"}}},
 		{"POST", "/account/sessions/end", "/account/sessions/end", nil},
 		{"POST", "/account/sessions/:id/end", "/account/sessions/" + m.bobLiveID + "/end", nil},
+		{"GET", "/account/tokens", "/account/tokens", nil},
+		{"POST", "/account/tokens", "/account/tokens", url.Values{"name": {"Sneaky bot"}}},
+		{"POST", "/account/tokens/:id/revoke", fmt.Sprintf("/account/tokens/%d/revoke", m.bobToken.ID), nil},
 		{"GET", "/admin", "/admin", nil},
 		{"POST", "/admin/invitation", "/admin/invitation", nil},
 		{"POST", "/admin/people/:id/deactivate", person(bob, "deactivate"), nil},

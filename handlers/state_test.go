@@ -18,6 +18,7 @@ type state struct {
 	Accounts   []chat.Account
 	Hashes     map[int64]string
 	Sessions   map[int64][]string
+	Tokens     map[int64][]int64
 	Messages   map[int64]int
 	Audit      int
 	Invitation string
@@ -28,7 +29,7 @@ func (s *stack) MustState(t *testing.T) state {
 	t.Helper()
 	ctx := t.Context()
 	st := state{Direct: map[int64][]int64{}, Members: map[int64][]int64{}, Hashes: map[int64]string{},
-		Sessions: map[int64][]string{}, Messages: map[int64]int{}}
+		Sessions: map[int64][]string{}, Tokens: map[int64][]int64{}, Messages: map[int64]int{}}
 	var err error
 	if st.Rooms, err = s.store.RoomsFor(ctx, 0, "", 0, 1000); err != nil {
 		t.Fatalf("RoomsFor: %v", err)
@@ -53,6 +54,13 @@ func (s *stack) MustState(t *testing.T) state {
 			t.Fatalf("Credentials: %v", err)
 		}
 		st.Sessions[a.ID] = s.MustSessionIDs(t, a.ID)
+		tokens, err := s.store.Tokens(ctx, a.ID)
+		if err != nil {
+			t.Fatalf("Tokens: %v", err)
+		}
+		for _, x := range tokens {
+			st.Tokens[a.ID] = append(st.Tokens[a.ID], x.ID)
+		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(rooms)) {
 		st.Members[id] = s.MustMemberIDs(t, id)
