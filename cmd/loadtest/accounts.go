@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -121,4 +125,83 @@ func (r *run) signUp(ctx context.Context, code string, res *result) error {
 	}
 	r.logf("%d people signed up in %v (%.1f/s)", s.Accounts, s.Took.Round(time.Millisecond), s.rate())
 	return nil
+}
+
+// makeTokens gives the person of every STOMP client a personal access
+// token, made on /account/tokens as its owner makes one, which the
+// client signs in with (-stomp-auth). The tokens are made after the
+// signups, untimed: a token costs a SHA-256, not a password hash.
+func (r *run) makeTokens(ctx context.Context) error {
+	var cs []*client
+	for _, c := range r.clients {
+		if c.stomp {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	r.logf("making an access token for each of %d STOMP clients", len(cs))
+	var made atomic.Int64
+	r.parallel(ctx, r.opt.SignupConcurrency, cs, func(c *client) {
+		secret, err := c.who.createToken(ctx, c.base, "load")
+		if err != nil {
+			if ctx.Err() == nil {
+				r.errs.add("conn %d: access token: %v", c.id, err)
+			}
+			return
+		}
+		c.secret = secret
+		made.Add(1)
+	})
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if made.Load() == 0 {
+		return fmt.Errorf("no STOMP client got an access token: %v", r.errs.samples())
+	}
+	return nil
+}
+
+// newTokenSecret finds the secret /account/tokens shows once, just
+// after a token is made.
+var newTokenSecret = regexp.MustCompile(`<code id="new-token"[^>]*>\s*([^<\s]+)\s*</code>`)
+
+// createToken makes an access token named name on /account/tokens, as a
+// person does there (the page's form, with its csrf token), and returns
+// the secret the answer shows.
+func (p *person) createToken(ctx context.Context, base *url.URL, name string) (string, error) {
+	page, err := p.get(ctx, base.String()+"/account/tokens")
+	if err != nil {
+		return "", err
+	}
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		return "", errors.New("GET /account/tokens: no form with a csrf token")
+	}
+	form := url.Values{"name": {name}, "_csrf": {html.UnescapeString(string(m[1]))}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/account/tokens", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base.String())
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("POST /account/tokens: %s", resp.Status)
+		if m := formAlert.FindSubmatch(body); m != nil {
+			err = fmt.Errorf("%w: %q", err, html.UnescapeString(string(m[1])))
+		}
+		return "", err
+	}
+	s := newTokenSecret.FindSubmatch(body)
+	if s == nil {
+		return "", errors.New("POST /account/tokens: the answer shows no new token")
+	}
+	return html.UnescapeString(string(s[1])), nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -74,6 +73,20 @@ type client struct {
 	token   string
 	replies chan reply
 	outbox  chan *message
+
+	// stomp is set for a client of /ws/stomp (stomp.go) rather than an
+	// htmx page; secret is its personal access token in accounts mode.
+	stomp  bool
+	secret string
+	// The STOMP reader's: pend are the room's messages read since the
+	// last flushSTOMP, the first at pendAt, in pendFrames websocket
+	// messages of pendBytes; refused is the receipt of the last refused
+	// SEND, whose RECEIPT is to be skipped; stompErr the message of the
+	// last ERROR frame.
+	pend                  []item
+	pendAt                time.Duration
+	pendFrames, pendBytes int64
+	refused, stompErr     string
 }
 
 // link is one open websocket.
@@ -98,9 +111,10 @@ func (l *link) write(data []byte) error {
 }
 
 // reply is the server's answer to a send: a fresh form's token, or the
-// text of a refusal.
+// text of a refusal; a STOMP client's name the receipt of the SEND they
+// answer, an acknowledgement having no refusal.
 type reply struct {
-	token, refusal string
+	token, refusal, receipt string
 }
 
 func newClient(r *run, id int, rm *room, who *person) *client {
@@ -201,7 +215,11 @@ func (c *client) live(ctx context.Context) {
 		}
 		if !reconnectable(code) {
 			c.r.count.gaveUp.Add(1)
-			c.r.errs.add("conn %d (room %q): closed with %d, which htmx does not reopen", c.id, c.room.name, code)
+			if c.stomp {
+				c.r.errs.add("conn %d (room %q): STOMP socket closed with %d after ERROR %q; the tool reopens only what htmx would", c.id, c.room.name, code, c.stompErr)
+			} else {
+				c.r.errs.add("conn %d (room %q): closed with %d, which htmx does not reopen", c.id, c.room.name, code)
+			}
 			return
 		}
 	}
@@ -215,6 +233,9 @@ func (c *client) finish() {
 
 // dial opens the websocket with the page's cookies and Origin.
 func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
+	if c.stomp {
+		return c.dialSTOMP(ctx)
+	}
 	rcvbuf := 0
 	if c.slow {
 		rcvbuf = c.r.sc.SlowRcvBuf
@@ -278,6 +299,9 @@ func readBufferSize(sc scenario) int {
 // serve runs one open socket: the resume form first, as htmx sends it on
 // open, then reading until it closes; it returns the close code.
 func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
+	if c.stomp {
+		return c.serveSTOMP(ctx, ws)
+	}
 	l := &link{ws: ws, down: make(chan struct{})}
 	defer close(l.down)
 	defer ws.Close()
@@ -319,11 +343,7 @@ func (c *client) read(ctx context.Context, ws *websocket.Conn) int {
 			c.buf, err = readAll(c.buf[:0], rd)
 		}
 		if err != nil {
-			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
-				return ce.Code
-			}
-			return websocket.CloseAbnormalClosure
+			return closeCode(err)
 		}
 		c.handle(ctx, c.buf)
 	}

@@ -56,6 +56,11 @@ type scenario struct {
 	// link the server logs, and signs every simulated person up with the
 	// invitation link, so that each carries a session cookie of its own.
 	Accounts bool
+	// Transport is what the connections speak: transportHTMX (htmx's
+	// websocket frames on /ws/chat, the default), transportSTOMP (STOMP
+	// 1.2 on /ws/stomp) or transportMixed (every other member of each
+	// room on STOMP; see onSTOMP).
+	Transport string
 }
 
 // presets are the named scenarios. Numbers are the issue's: the targets
@@ -141,6 +146,10 @@ type options struct {
 	// CPUProfile, when set, is where the tool writes its own CPU profile,
 	// to check that the tool is not what limits a run.
 	CPUProfile string
+	// STOMPAuth is how STOMP clients sign in in accounts mode:
+	// authPasscode (CONNECT's login and passcode) or authBearer (an
+	// Authorization header on the handshake).
+	STOMPAuth string
 }
 
 // errUsage marks a command line that could not be parsed.
@@ -169,6 +178,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.MaxRetries, "max-retries", 12, "reconnect attempts in a row before a client gives up")
 	fs.BoolVar(&o.Verbose, "v", false, "print every error as it happens")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")
+	fs.StringVar(&o.STOMPAuth, "stomp-auth", authPasscode, "how STOMP clients sign in with -accounts: passcode (CONNECT login and passcode) or bearer (Authorization: Bearer on the handshake)")
 
 	// Scenario settings: when given, they override every preset run.
 	var over scenario
@@ -185,6 +195,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&over.Hold, "hold", 0, "how long an idle run holds its connections")
 	fs.StringVar(&rssAt, "rss-at", "", "comma-separated connection counts at which to sample the server's memory on the way up")
 	fs.DurationVar(&over.Drain, "drain", 0, "longest wait for every connection to catch up after sending")
+	fs.StringVar(&over.Transport, "transport", transportHTMX, "what the connections speak: htmx (/ws/chat), stomp (STOMP 1.2 on /ws/stomp) or mixed (half of each room's connections, senders and slow readers on each)")
 	fs.BoolVar(&over.Accounts, "accounts", false, "run the server with accounts (without -open): set it up through the setup link in its log and sign every simulated person up with the invitation link first (needs -server-bin)")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: go run ./cmd/loadtest [flags]
@@ -204,11 +215,17 @@ Presets:
   accounts    short with -accounts: 24 people sign up, then 300 msgs at 200/s
               (asserts zero loss; needs -server-bin)
 
+-transport stomp makes every connection a STOMP 1.2 client of /ws/stomp
+(CONNECT, SUBSCRIBE with after-seq, SEND with a receipt); mixed puts every
+other member of each room on STOMP. Both are checked as htmx clients are.
+
 With -server-bin the server runs in open mode (-open: anonymous memberN
 people), unless the preset is accounts or -accounts is given: then the tool
 creates the first account through the setup link the server logs, reads the
 invitation link from /admin and signs every simulated person up (load-pN,
 pN@load.invalid) before the traffic; the signups are timed on their own.
+Each STOMP client's person then makes a personal access token on
+/account/tokens and connects with it (-stomp-auth).
 
 A server you start yourself (-url without -server-bin) must run in open mode
 and allow the send rate and the connections of one address: start it with
@@ -238,6 +255,9 @@ Flags:
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["transport"] && over.Transport != transportHTMX && over.Transport != transportSTOMP && over.Transport != transportMixed {
+		return o, fmt.Errorf("%w: -transport %q: want htmx, stomp or mixed", errUsage, over.Transport)
+	}
 	if *short {
 		*preset = "short"
 	}
@@ -267,6 +287,9 @@ Flags:
 			return o, fmt.Errorf("%w: %s: accounts mode runs the server without -open: take it out of -server-args", errUsage, sc.Name)
 		}
 		o.Presets = append(o.Presets, sc)
+	}
+	if o.STOMPAuth != authPasscode && o.STOMPAuth != authBearer {
+		return o, fmt.Errorf("%w: -stomp-auth: want passcode or bearer, got %q", errUsage, o.STOMPAuth)
 	}
 	if o.DialConcurrency <= 0 || o.SignupConcurrency <= 0 || o.SourceAddrs <= 0 || o.MaxRetries <= 0 {
 		return o, fmt.Errorf("%w: -dial-concurrency, -signup-concurrency, -source-addrs and -max-retries must be positive", errUsage)
@@ -305,6 +328,12 @@ func apply(sc *scenario, over scenario, set map[string]bool) {
 	if set["accounts"] {
 		sc.Accounts = over.Accounts
 	}
+	if set["transport"] {
+		sc.Transport = over.Transport
+	}
+	if sc.Transport == "" {
+		sc.Transport = transportHTMX
+	}
 	if sc.Drain <= 0 {
 		sc.Drain = 30 * time.Second
 	}
@@ -327,6 +356,8 @@ func (sc scenario) check() error {
 		return errors.New("-senders plus -slow exceed -conns")
 	case sc.BodySize > 2000:
 		return errors.New("-body-size over hxchat's 2,000-character limit")
+	case sc.Transport != "" && sc.Transport != transportHTMX && sc.Transport != transportSTOMP && sc.Transport != transportMixed:
+		return fmt.Errorf("-transport %q: want htmx, stomp or mixed", sc.Transport)
 	}
 	return nil
 }

@@ -138,6 +138,11 @@ func (c *client) accept(items []item, replaced bool, now time.Duration) {
 			c.r.slowLat.recordAll(c.id, lats)
 		} else {
 			c.r.lat.recordAll(c.id, lats)
+			if c.r.sc.Transport == transportMixed {
+				k := c.kind()
+				c.r.byTransport[k].recordAll(c.id, lats)
+				c.r.tdeliveries[k].Add(int64(len(lats)))
+			}
 		}
 		c.r.count.deliveries.Add(int64(len(lats)))
 		c.r.count.lastDelivery.Store(int64(now))

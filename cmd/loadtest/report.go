@@ -14,7 +14,12 @@ type result struct {
 	Conns, Rooms int
 	// Accounts says the people signed up first (accounts mode); Signup
 	// is what that measured.
-	Accounts         bool
+	Accounts bool
+	// Transport is what the connections spoke; ByTransport splits the
+	// readers' deliveries and latency between htmx (0) and STOMP (1) in a
+	// mixed run.
+	Transport        string
+	ByTransport      [2]transportResult
 	Signup           *signupResult
 	Connected        int
 	PageLoad         time.Duration
@@ -57,6 +62,12 @@ type result struct {
 	Errors       int
 	ErrorSamples []string
 	ServerLog    string
+}
+
+// transportResult is what the readers of one transport received.
+type transportResult struct {
+	Deliveries int64
+	Lat        quantiles
 }
 
 // rssPoint is the server's memory with Conns sockets open.
@@ -127,6 +138,12 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "messages:          %d scheduled, %d acknowledged, %d resent (%d after no answer in -reply-timeout), %d refused\n", r.Messages, r.Acked, r.Resends, r.ReplyTimeouts, r.Refused)
 		fmt.Fprintf(w, "deliveries:        %d (%.0f/s), frames of %d bytes on average\n", r.Deliveries, r.DeliveriesPerSec, r.FrameBytes)
 		fmt.Fprintf(w, "latency:           %s\n", r.Lat)
+		if r.Transport == transportMixed {
+			for i, name := range []string{"htmx", "stomp"} {
+				t := r.ByTransport[i]
+				fmt.Fprintf(w, "  %-5s readers:   %d deliveries; %s\n", name, t.Deliveries, t.Lat)
+			}
+		}
 		fmt.Fprintf(w, "send lag:          %s\n", r.SendLag)
 		if r.SlowLat.N > 0 {
 			fmt.Fprintf(w, "slow clients:      %s\n", r.SlowLat)
@@ -171,10 +188,17 @@ func (r *result) print(w io.Writer) {
 // label names the run in the report: the preset, and the mode when
 // that is not the preset's own.
 func (r *result) label() string {
+	var mode []string
 	if r.Accounts && r.Name != "accounts" {
-		return r.Name + " (accounts)"
+		mode = append(mode, "accounts")
 	}
-	return r.Name
+	if r.Transport != "" && r.Transport != transportHTMX {
+		mode = append(mode, r.Transport)
+	}
+	if len(mode) == 0 {
+		return r.Name
+	}
+	return r.Name + " (" + strings.Join(mode, ", ") + ")"
 }
 
 // String is a one-line latency summary.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,10 @@ type run struct {
 	// readers), connect the first dials, lag how late sends went out
 	// against their schedule.
 	lat, slowLat, connect, lag *latency
+	// byTransport splits lat between htmx (0) and STOMP (1) readers in
+	// a mixed run; tdeliveries counts their deliveries.
+	byTransport [2]*latency
+	tdeliveries [2]atomic.Int64
 
 	// fills tracks the "Load older" fills in flight.
 	fills sync.WaitGroup
@@ -92,7 +97,8 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		src: newSources(base, opt.SourceAddrs),
 		id:  hex.EncodeToString(id), epoch: time.Now(),
 		lat: newLatency(), slowLat: newLatency(), connect: newLatency(), lag: newLatency(),
-		fail: cancel, pid: opt.PID,
+		byTransport: [2]*latency{newLatency(), newLatency()},
+		fail:        cancel, pid: opt.PID,
 	}
 	r.bodyPrefix = "lt-" + r.id + "-"
 	if opt.Verbose {
@@ -105,7 +111,7 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		IdleConnTimeout:     30 * time.Second,
 	}
 	defer r.tr.CloseIdleConnections()
-	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, Accounts: sc.Accounts, LoadAvg: [2]string{loadAvg()}}
+	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, Accounts: sc.Accounts, Transport: sc.Transport, LoadAvg: [2]string{loadAvg()}}
 
 	if opt.ServerBin != "" {
 		dir, err := os.MkdirTemp("", "loadtest-"+sc.Name+"-")
@@ -149,6 +155,9 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 	// latency: messages are scheduled from the traffic's start.
 	if sc.Accounts {
 		if err := r.signUp(ctx, invitation, res); err != nil {
+			return nil, err
+		}
+		if err := r.makeTokens(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -226,6 +235,7 @@ func (r *run) setup(ctx context.Context, admin *person) error {
 	for i := range sc.Conns {
 		rm := r.rooms[i%sc.Rooms]
 		c := newClient(r, i, rm, newPerson(r.tr))
+		c.stomp = onSTOMP(sc.Transport, i, sc.Rooms)
 		// The members of a room take turns over the instances.
 		c.base = r.bases[(i/sc.Rooms)%len(r.bases)]
 		rm.clients = append(rm.clients, c)
@@ -399,6 +409,11 @@ func (r *run) finish(res *result) {
 		res.FrameBytes = c.frameBytes.Load() / n
 	}
 	res.Lat = r.lat.summary()
+	if r.sc.Transport == transportMixed {
+		for i, l := range r.byTransport {
+			res.ByTransport[i] = transportResult{Deliveries: r.tdeliveries[i].Load(), Lat: l.summary()}
+		}
+	}
 	res.SlowLat = r.slowLat.summary()
 	res.SendLag = r.lag.summary()
 	res.Evictions, res.Restarts, res.Reconnects = c.evictions.Load(), c.restarts.Load(), c.reconnects.Load()

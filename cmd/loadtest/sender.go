@@ -26,7 +26,7 @@ type message struct {
 	// restart.
 	marker bool
 	// posted is set once its first send is written; acked once the
-	// server answered with a fresh form.
+	// server answered with a fresh form (a RECEIPT, over STOMP).
 	posted, acked atomic.Bool
 	// done counts it off its batch.
 	done *sync.WaitGroup
@@ -131,8 +131,9 @@ const retryWait = time.Second
 // answer comes, so when the socket drops first, when no answer comes
 // within -reply-timeout, or when the server refuses with an error, the
 // person sends again with the same token, which the server must not post
-// twice. A refusal as too fast ends the run: the server's limits are too
-// low for the scenario.
+// twice. A STOMP client does the same with a SEND carrying the message's
+// own token, and takes the RECEIPT for the answer. A refusal as too fast
+// ends the run: the server's limits are too low for the scenario.
 func (c *client) post(ctx context.Context, m *message) {
 	body := c.r.body(m)
 	for attempt := 0; attempt <= maxResends; attempt++ {
@@ -154,7 +155,14 @@ func (c *client) post(ctx context.Context, m *message) {
 		for len(c.replies) > 0 {
 			<-c.replies
 		}
-		if err := l.write(sendFrame(c.base, c.room.id, c.token, body)); err != nil {
+		frame, want := []byte(nil), ""
+		if c.stomp {
+			want = receiptOf(m, attempt)
+			frame = c.sendSTOMP(m, body, want)
+		} else {
+			frame = sendFrame(c.base, c.room.id, c.token, body)
+		}
+		if err := l.write(frame); err != nil {
 			select {
 			case <-l.down:
 			case <-ctx.Done():
@@ -163,19 +171,21 @@ func (c *client) post(ctx context.Context, m *message) {
 			continue
 		}
 		c.r.count.sent.Add(1)
-		rep, ok := c.await(ctx, l, m)
+		rep, ok := c.await(ctx, l, m, want)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case !ok:
 			continue
-		case rep.token != "":
-			c.token = rep.token
+		case rep.refusal == "":
+			if rep.token != "" {
+				c.token = rep.token
+			}
 			m.acked.Store(true)
 			m.room.acked.Add(1)
 			c.r.count.acked.Add(1)
 			return
-		case strings.Contains(rep.refusal, "too fast"):
+		case strings.Contains(rep.refusal, "too fast"), strings.HasPrefix(rep.refusal, "too_fast:"):
 			c.r.count.refused.Add(1)
 			c.r.fail(fmt.Errorf("%w (%q): start hxchat with -msg-rate >= %.0f -msg-burst >= %d, or use fewer -senders",
 				errTooFast, rep.refusal, c.r.perSenderRate()*2+1, 100))
@@ -191,29 +201,38 @@ func (c *client) post(ctx context.Context, m *message) {
 	c.r.errs.add("message %d: gave up after %d resends", m.idx, maxResends)
 }
 
-// await waits for the answer to the send just written on l; ok is false
-// when the socket dropped or no answer came in time, so the send is to
-// be repeated.
-func (c *client) await(ctx context.Context, l *link, m *message) (rep reply, ok bool) {
+// await waits for the answer to the send just written on l (for a STOMP
+// client, the answer naming receipt want; others are late answers to
+// earlier tries); ok is false when the socket dropped or no answer came
+// in time, so the send is to be repeated.
+func (c *client) await(ctx context.Context, l *link, m *message, want string) (rep reply, ok bool) {
 	timeout := time.NewTimer(c.r.opt.ReplyTimeout)
 	defer timeout.Stop()
-	select {
-	case rep = <-c.replies:
-		return rep, true
-	case <-l.down:
-		// Every answer the socket carried is in c.replies by now.
+	for {
 		select {
 		case rep = <-c.replies:
-			return rep, true
-		default:
+			if rep.receipt == want {
+				return rep, true
+			}
+		case <-l.down:
+			// Every answer the socket carried is in c.replies by now.
+			for {
+				select {
+				case rep = <-c.replies:
+					if rep.receipt == want {
+						return rep, true
+					}
+				default:
+					return reply{}, false
+				}
+			}
+		case <-timeout.C:
+			c.r.count.replyTimeouts.Add(1)
+			c.r.errs.add("message %d: no answer within %v; sent again", m.idx, c.r.opt.ReplyTimeout)
+			return reply{}, false
+		case <-ctx.Done():
 			return reply{}, false
 		}
-	case <-timeout.C:
-		c.r.count.replyTimeouts.Add(1)
-		c.r.errs.add("message %d: no answer within %v; sent again", m.idx, c.r.opt.ReplyTimeout)
-		return reply{}, false
-	case <-ctx.Done():
-		return reply{}, false
 	}
 }
 

@@ -1,0 +1,527 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hxchat/stomp"
+)
+
+// A STOMP client (-transport stomp, or half of each room with -transport
+// mixed) is a native or bot client of /ws/stomp: STOMP 1.2 over a plain
+// websocket (subprotocol v12.stomp), framed with the project's own codec.
+// Like an htmx client it first loads its room's page, for the Seq it
+// starts from; then it sends CONNECT (in accounts mode with its email and
+// a personal access token), SUBSCRIBEs to /user/queue/errors and to its
+// room with after-seq set to the newest Seq it holds, on every open, so
+// that a reconnect misses nothing, and posts each message as a SEND with
+// a receipt: the RECEIPT says it is stored, a MESSAGE on the errors queue
+// naming the receipt says it was refused. Every MESSAGE of the room goes
+// through the same checks as an htmx client's fragments (once, in Seq
+// order, the same message under a Seq for everyone) and the same latency
+// histogram, read off the same body.
+
+// Transports (-transport).
+const (
+	transportHTMX  = "htmx"
+	transportSTOMP = "stomp"
+	transportMixed = "mixed"
+)
+
+// Ways a STOMP client signs in in accounts mode (-stomp-auth).
+const (
+	authPasscode = "passcode" // CONNECT's login (email) and passcode (token)
+	authBearer   = "bearer"   // Authorization: Bearer on the handshake
+)
+
+// The subscription ids the tool gives its two subscriptions.
+const (
+	subRoom   = "room"
+	subErrors = "errors"
+)
+
+// stompHandshakeWait bounds the wait for CONNECTED.
+const stompHandshakeWait = 15 * time.Second
+
+// onSTOMP reports whether connection i of a run with rooms rooms speaks
+// STOMP: all of them, none, or (mixed) every other member of each room,
+// so that each room has as many of one as of the other, and so do its
+// senders and slow readers (connection i is member i/rooms of room
+// i%rooms; the first connections post and the last are slow).
+func onSTOMP(transport string, i, rooms int) bool {
+	switch transport {
+	case transportSTOMP:
+		return true
+	case transportMixed:
+		return (i/rooms)%2 == 1
+	}
+	return false
+}
+
+// hookedConn runs before ahead of every read from the socket. gorilla
+// reads the socket only when its buffer holds no more of the stream, so
+// before runs exactly when the client has handled every message that
+// arrived so far and would otherwise wait: the moment to hand what it
+// gathered to the run's shared records in one go.
+type hookedConn struct {
+	net.Conn
+	before func()
+}
+
+func (h *hookedConn) Read(p []byte) (int, error) {
+	h.before()
+	return h.Conn.Read(p)
+}
+
+// dialSTOMP opens /ws/stomp as a native client does: no cookies, no
+// Origin, subprotocol v12.stomp, and in accounts mode with -stomp-auth
+// bearer the token in an Authorization header.
+func (c *client) dialSTOMP(ctx context.Context) (*websocket.Conn, error) {
+	rcvbuf := 0
+	if c.slow {
+		rcvbuf = c.r.sc.SlowRcvBuf
+	}
+	dial := c.r.src.dialer(rcvbuf)
+	d := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &hookedConn{Conn: conn, before: c.flushSTOMP}, nil
+		},
+		HandshakeTimeout: 15 * time.Second,
+		ReadBufferSize:   readBufferSize(c.r.sc),
+		WriteBufferSize:  2048,
+		WriteBufferPool:  &c.r.writeBufs,
+		Subprotocols:     []string{"v12.stomp"},
+	}
+	h := http.Header{}
+	if c.secret != "" && c.r.opt.STOMPAuth == authBearer {
+		h.Set("Authorization", "Bearer "+c.secret)
+	}
+	ws, resp, err := d.DialContext(ctx, "ws://"+c.base.Host+"/ws/stomp", h)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err == nil && ws.Subprotocol() != "v12.stomp" {
+		c.r.errs.add("conn %d: /ws/stomp chose subprotocol %q, want v12.stomp (offered alone)", c.id, ws.Subprotocol())
+	}
+	return ws, err
+}
+
+// serveSTOMP runs one open STOMP socket: CONNECT, the two SUBSCRIBEs
+// (the room's from the newest Seq held), then reading until it closes;
+// it returns the close code.
+func (c *client) serveSTOMP(ctx context.Context, ws *websocket.Conn) int {
+	l := &link{ws: ws, down: make(chan struct{})}
+	defer close(l.down)
+	defer ws.Close()
+	ws.SetReadLimit(maxPage)
+	c.stompErr = ""
+	dec := stomp.NewDecoder(stomp.V12, stomp.Limits{})
+	if code, ok := c.connectSTOMP(l, dec); !ok {
+		return code
+	}
+	c.amu.Lock()
+	after := c.last
+	c.amu.Unlock()
+	for _, f := range []*stomp.Frame{
+		{Command: stomp.SUBSCRIBE, Headers: []stomp.Header{{Key: "id", Value: subErrors}, {Key: "destination", Value: stomp.ErrorsQueue}}},
+		{Command: stomp.SUBSCRIBE, Headers: []stomp.Header{
+			{Key: "id", Value: subRoom}, {Key: "destination", Value: stomp.RoomDestination(c.room.id)},
+			{Key: "after-seq", Value: strconv.FormatInt(after, 10)},
+		}},
+	} {
+		if err := l.write(stomp.Encode(stomp.V12, f)); err != nil {
+			return websocket.CloseAbnormalClosure
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return websocket.CloseGoingAway
+	}
+	c.cur = l
+	close(c.up)
+	c.mu.Unlock()
+	c.lastOpen.Store(int64(c.r.now()))
+	c.openedOnce.Do(func() { close(c.opened) })
+
+	code := c.readSTOMP(ctx, ws, dec)
+
+	c.mu.Lock()
+	c.cur = nil
+	c.up = make(chan struct{})
+	c.mu.Unlock()
+	return code
+}
+
+// connectSTOMP sends CONNECT and waits for CONNECTED; ok is false when
+// the session did not start, with the socket's close code.
+func (c *client) connectSTOMP(l *link, dec *stomp.Decoder) (code int, ok bool) {
+	f := &stomp.Frame{Command: stomp.CONNECT, Headers: []stomp.Header{
+		{Key: "accept-version", Value: stomp.V12},
+		{Key: "host", Value: c.base.Hostname()},
+		{Key: "heart-beat", Value: "0,0"},
+	}}
+	if c.secret != "" && c.r.opt.STOMPAuth == authPasscode {
+		f.Add("login", personEmail(c.id))
+		f.Add("passcode", c.secret)
+	}
+	if err := l.write(stomp.Encode(stomp.V12, f)); err != nil {
+		return websocket.CloseAbnormalClosure, false
+	}
+	// No heart-beats were asked for: the server pings below STOMP, and
+	// gorilla answers while the socket is read.
+	_ = l.ws.SetReadDeadline(time.Now().Add(stompHandshakeWait))
+	for {
+		_, rd, err := l.ws.NextReader()
+		if err == nil {
+			c.buf, err = readAll(c.buf[:0], rd)
+		}
+		if err != nil {
+			if c.stompErr == "" && !errors.As(err, new(*websocket.CloseError)) {
+				c.r.errs.add("conn %d: no CONNECTED within %v: %v", c.id, stompHandshakeWait, err)
+			}
+			return closeCode(err), false
+		}
+		dec.Feed(c.buf)
+		connected := false
+		for {
+			f, err := dec.Next()
+			if err != nil {
+				c.r.errs.add("conn %d: unreadable STOMP frame from the server: %v", c.id, err)
+				return websocket.CloseProtocolError, false
+			}
+			if f == nil {
+				break
+			}
+			if f.Command == stomp.CONNECTED && !connected {
+				connected = true
+				if v, _ := f.Get("version"); v != stomp.V12 {
+					c.r.errs.add("conn %d: CONNECTED with version %q, want 1.2 (the only one offered)", c.id, v)
+				}
+				continue
+			}
+			c.frameSTOMP(f, 0)
+		}
+		if connected {
+			_ = l.ws.SetReadDeadline(time.Time{})
+			return 0, true
+		}
+		// An ERROR (noted by frameSTOMP) is followed by the close.
+	}
+}
+
+// closeCode is the close code a read error stands for: the peer's, or
+// 1006 for a connection that just failed.
+func closeCode(err error) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return websocket.CloseAbnormalClosure
+}
+
+// readSTOMP handles messages until the socket fails or closes. Each
+// websocket message holds one frame (or a part of one, or several: the
+// decoder takes any split).
+func (c *client) readSTOMP(ctx context.Context, ws *websocket.Conn, dec *stomp.Decoder) int {
+	defer c.flushSTOMP()
+	for {
+		if c.slow {
+			c.flushSTOMP()
+			c.pause(ctx)
+		}
+		_, rd, err := ws.NextReader()
+		if err == nil {
+			c.buf, err = readAll(c.buf[:0], rd)
+		}
+		if err != nil {
+			return closeCode(err)
+		}
+		dec.Feed(c.buf)
+		for {
+			f, err := dec.Next()
+			if err != nil {
+				c.r.errs.add("conn %d: unreadable STOMP frame from the server: %v", c.id, err)
+				return websocket.CloseProtocolError
+			}
+			if f == nil {
+				break
+			}
+			c.frameSTOMP(f, len(c.buf))
+		}
+	}
+}
+
+// frameSTOMP handles one frame from the server; size is the websocket
+// message it came in, for the report's frame sizes. The room's messages
+// are gathered in c.pend and accepted by flushSTOMP; answers to sends go
+// to the sender at once.
+func (c *client) frameSTOMP(f *stomp.Frame, size int) {
+	switch f.Command {
+	case stomp.MESSAGE:
+		sub, _ := f.Get("subscription")
+		switch sub {
+		case subErrors:
+			c.refusedSTOMP(f.Body)
+			return
+		case subRoom:
+		default:
+			c.r.errs.add("conn %d: MESSAGE for subscription %q, which it never made", c.id, sub)
+			return
+		}
+		b, err := parseChatBody(f.Body)
+		if err != nil {
+			c.r.errs.add("conn %d (room %q): unreadable MESSAGE body: %v: %q", c.id, c.room.name, err, f.Body)
+			return
+		}
+		if string(b.typ) != "CHAT" {
+			return // JOIN and LEAVE notices
+		}
+		if id, n := leadingInt(b.room); n == 0 || n != len(b.room) || id != c.room.id {
+			c.r.count.mismatches.Add(1)
+			c.r.errs.add("conn %d (room %q): a MESSAGE of chatRoomId %q on its room's subscription", c.id, c.room.name, b.room)
+			return
+		}
+		if b.seq <= 0 {
+			c.r.errs.add("conn %d (room %q): a CHAT MESSAGE without a seq: %q", c.id, c.room.name, f.Body)
+			return
+		}
+		if len(c.pend) == 0 {
+			c.pendAt = c.r.now()
+		}
+		c.pend = append(c.pend, item{seq: b.seq, body: c.comparable(b.message)})
+		c.pendFrames++
+		c.pendBytes += int64(size)
+	case stomp.RECEIPT:
+		id, _ := f.Get("receipt-id")
+		if id != "" && id == c.refused {
+			c.refused = "" // the refusal was handed over already
+			return
+		}
+		c.answer(reply{receipt: id})
+	case stomp.ERROR:
+		c.stompErr, _ = f.Get("message")
+		c.amu.Lock()
+		c.trace("ERROR %q", c.stompErr)
+		c.amu.Unlock()
+	default:
+		c.r.errs.add("conn %d: unexpected %s frame from the server", c.id, f.Command)
+	}
+}
+
+// comparable returns a message text as an htmx client reads the same
+// message: a fragment shows it HTML-escaped, so another poster's text
+// (which the tool compares by a hash under its Seq across connections)
+// is escaped alike. The run's own bodies need no escaping.
+func (c *client) comparable(text []byte) []byte {
+	if _, _, ours := c.r.parseBody(text); ours {
+		return text
+	}
+	return []byte(html.EscapeString(string(text)))
+}
+
+// refusedSTOMP hands a refusal told on the errors queue to the sender.
+// The RECEIPT of the refused SEND follows it (the server answers the
+// frame's receipt header after acting on it) and is then skipped.
+func (c *client) refusedSTOMP(body []byte) {
+	var e struct {
+		Type, Reason, Message, Receipt string
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Reason == "" {
+		c.r.errs.add("conn %d: unreadable MESSAGE on %s: %q", c.id, stomp.ErrorsQueue, body)
+		return
+	}
+	c.refused = e.Receipt
+	c.answer(reply{receipt: e.Receipt, refusal: e.Reason + ": " + e.Message})
+}
+
+// flushSTOMP accepts the messages gathered since the last time, together,
+// as an htmx client accepts one frame's: a thousand readers touching the
+// room's record, the histogram and the counters once per message would
+// make the tool, not the server, the bottleneck. It runs on the reader's
+// goroutine, before each read from the socket.
+func (c *client) flushSTOMP() {
+	if len(c.pend) == 0 {
+		return
+	}
+	c.r.count.frames.Add(c.pendFrames)
+	c.r.count.frameBytes.Add(c.pendBytes)
+	c.amu.Lock()
+	c.accept(c.pend, false, c.pendAt)
+	c.amu.Unlock()
+	clear(c.pend) // let the bodies go
+	c.pend, c.pendFrames, c.pendBytes = c.pend[:0], 0, 0
+}
+
+// sendSTOMP is the SEND of text, m's body, asking for receipt. Its token
+// (the run and the message's index) makes a resend of it post once, as
+// an htmx page's form token does, even from another connection.
+func (c *client) sendSTOMP(m *message, text, receipt string) []byte {
+	body, _ := json.Marshal(struct {
+		ChatRoomID string `json:"chatRoomId"`
+		Message    string `json:"message"`
+		Token      string `json:"token"`
+	}{strconv.FormatInt(c.room.id, 10), text, "lt-" + c.r.id + "-" + strconv.Itoa(m.idx)})
+	return stomp.Encode(stomp.V12, &stomp.Frame{Command: stomp.SEND, Headers: []stomp.Header{
+		{Key: "destination", Value: stomp.PublishMessage},
+		{Key: "content-type", Value: "application/json"},
+		{Key: stomp.HeaderReceipt, Value: receipt},
+	}, Body: body})
+}
+
+// receiptOf names the attempt-th send of m, so that a late RECEIPT of
+// an earlier attempt is not taken for this one's.
+func receiptOf(m *message, attempt int) string {
+	return "m" + strconv.Itoa(m.idx) + "." + strconv.Itoa(attempt)
+}
+
+// chatBody is what the tool reads of a MESSAGE body,
+// {"type":"CHAT","chatRoomId":"5",...,"message":"...","seq":42,...}.
+type chatBody struct {
+	typ, room, message []byte
+	seq                int64
+}
+
+// errNotObject is a MESSAGE body that is not a JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// parseChatBody reads the fields the tool needs from a MESSAGE body in
+// place: every delivery goes through it, half a million a second in
+// -preset bigroom -transport stomp. BenchmarkParseChatBody: 0.2 µs and
+// no allocation a body, against 2.4 µs and 10 allocations through
+// encoding/json, which at that rate would be 1.2 of the two cores the
+// tool shares with the server. A string holding an escape, which the
+// run's own bodies never do, is read by encoding/json instead.
+func parseChatBody(b []byte) (chatBody, error) {
+	var cb chatBody
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return cb, errNotObject
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return cb, nil
+	}
+	for {
+		key, j, esc, err := jsonString(b, i)
+		if err != nil {
+			return cb, err
+		}
+		i = skipSpace(b, j)
+		if i == len(b) || b[i] != ':' {
+			return cb, errors.New("no colon after a key")
+		}
+		i = skipSpace(b, i+1)
+		if i == len(b) {
+			return cb, errors.New("truncated")
+		}
+		var val []byte
+		if b[i] == '"' {
+			var vesc bool
+			if val, i, vesc, err = jsonString(b, i); err != nil {
+				return cb, err
+			}
+			esc = esc || vesc
+		} else {
+			j := i
+			for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+				if b[j] == '{' || b[j] == '[' {
+					return slowChatBody(b) // a nested value: not ours to skip by hand
+				}
+				j++
+			}
+			val, i = b[i:j], j
+		}
+		switch string(key) {
+		case "type", "chatRoomId", "message":
+			if esc {
+				return slowChatBody(b)
+			}
+			switch string(key) {
+			case "type":
+				cb.typ = val
+			case "chatRoomId":
+				cb.room = val
+			default:
+				cb.message = val
+			}
+		case "seq":
+			n, digits := leadingInt(val)
+			if digits == 0 || digits != len(val) {
+				return cb, fmt.Errorf("seq %q is not a whole number", val)
+			}
+			cb.seq = n
+		}
+		i = skipSpace(b, i)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return cb, nil
+		default:
+			return cb, errors.New("no comma or closing brace after a value")
+		}
+	}
+}
+
+// slowChatBody is parseChatBody through encoding/json.
+func slowChatBody(b []byte) (chatBody, error) {
+	var v struct {
+		Type, ChatRoomID, Message string
+		Seq                       int64
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return chatBody{}, err
+	}
+	return chatBody{typ: []byte(v.Type), room: []byte(v.ChatRoomID), message: []byte(v.Message), seq: v.Seq}, nil
+}
+
+// jsonString reads the JSON string starting at b[i] (its opening quote)
+// and returns its contents, raw, the index after its closing quote, and
+// whether it holds an escape.
+func jsonString(b []byte, i int) (s []byte, next int, escaped bool, err error) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false, errors.New("a string expected")
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return b[i+1 : j], j + 1, escaped, nil
+		}
+	}
+	return nil, 0, false, errors.New("unterminated string")
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// kind is the client's transport as an index of run.byTransport: 0 for
+// htmx, 1 for STOMP.
+func (c *client) kind() int {
+	if c.stomp {
+		return 1
+	}
+	return 0
+}
