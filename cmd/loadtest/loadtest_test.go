@@ -168,6 +168,32 @@ func TestShortScenario(t *testing.T) {
 		// Twice: the second run reuses the rooms, which have history now.
 		runTool(t, exitOK, "-short", "-url", url, "-settle", "200ms", "-messages", "60")
 	})
+	t.Run("stomp", func(t *testing.T) {
+		// Every connection a STOMP 1.2 client of /ws/stomp: CONNECT
+		// without credentials (open mode), SUBSCRIBE with after-seq, SEND
+		// with a receipt; the same checks as htmx clients get.
+		url := startServer(t, bin)
+		out := runTool(t, exitOK, "-short", "-transport", "stomp", "-url", url, "-settle", "200ms")
+		t.Log(out)
+		if !strings.Contains(out, "300 scheduled, 300 acknowledged") {
+			t.Error("not every SEND was answered with its RECEIPT")
+		}
+	})
+	t.Run("mixed", func(t *testing.T) {
+		// Half of each room on STOMP, half on htmx, senders too: each
+		// sees the other's messages once, in the room's one order.
+		url := startServer(t, bin)
+		out := runTool(t, exitOK, "-short", "-transport", "mixed", "-url", url, "-settle", "200ms")
+		t.Log(out)
+		for _, want := range []string{"htmx  readers:   1200 deliveries", "stomp readers:   1200 deliveries"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the report does not say %q", want)
+			}
+		}
+		// Again in the rooms that have history now: the STOMP clients
+		// subscribe after the Seq their page showed.
+		runTool(t, exitOK, "-short", "-transport", "mixed", "-url", url, "-settle", "200ms", "-messages", "60")
+	})
 	t.Run("two instances", func(t *testing.T) {
 		// Each room's connections are spread over two instances sharing
 		// PostgreSQL and Redis, so that every message crosses the broker
@@ -184,9 +210,11 @@ func TestShortScenario(t *testing.T) {
 		// invitation, and each person's session cookie carries its page
 		// loads and socket. Each signup hashes a password with argon2id:
 		// the 24 took 26 s with -race on the 2-vCPU machine at load 14
-		// (8 s without, at load 19), hence the longer bound.
+		// (8 s without, at load 19), hence the longer bound. Half of each
+		// room are STOMP clients, which make an access token on
+		// /account/tokens and sign in with it in CONNECT.
 		addr := freeAddr(t)
-		out := runToolWithin(t, 3*time.Minute, exitOK, "-preset", "accounts", "-url", "http://"+addr, "-server-bin", bin,
+		out := runToolWithin(t, 3*time.Minute, exitOK, "-preset", "accounts", "-transport", "mixed", "-url", "http://"+addr, "-server-bin", bin,
 			"-server-args", "-log-level warn", "-server-log", filepath.Join(t.TempDir(), "server.log"), "-settle", "200ms")
 		t.Log(out)
 		if !strings.Contains(out, "signups:           24 accounts in") {
@@ -195,9 +223,12 @@ func TestShortScenario(t *testing.T) {
 	})
 	t.Run("reconnect", func(t *testing.T) {
 		// The tool starts the server itself, restarts it midway, and every
-		// connection must still end up with every message once.
+		// connection must still end up with every message once: the htmx
+		// pages resume with their form, the STOMP clients (closed with an
+		// ERROR and 1012) resubscribe with after-seq, and a SEND they
+		// repeat carries its token, so it is stored once.
 		addr := freeAddr(t)
-		out := runTool(t, exitOK, "-preset", "reconnect", "-url", "http://"+addr, "-server-bin", bin,
+		out := runTool(t, exitOK, "-preset", "reconnect", "-transport", "mixed", "-url", "http://"+addr, "-server-bin", bin,
 			"-server-args", "-log-level warn", "-server-log", filepath.Join(t.TempDir(), "server.log"),
 			"-conns", "40", "-rooms", "4", "-senders", "4", "-messages", "100", "-rate", "200", "-settle", "200ms")
 		t.Log(out)
