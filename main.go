@@ -145,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	web.Register(e)
 	stompSrv := stomp.New(log, svc, h, stomp.Config{Format: stompFormat})
 	web.ServeSTOMP(e, stompSrv)
+	web.ServeSockJS(e, stompSrv)
 
 	if cfg.DebugAddr != "" {
 		go serveDebug(ctx, log, cfg.DebugAddr)

@@ -103,6 +103,7 @@ func mustStart(t *testing.T, opt options) *stack {
 	e.HideBanner, e.HidePort = true, true
 	web.Register(e)
 	web.ServeSTOMP(e, st)
+	web.ServeSockJS(e, st)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	// Hijacked connections outlive srv.Close: close them first and wait
