@@ -39,11 +39,13 @@ type Event struct {
 	User int64 `json:"user,omitempty"`
 }
 
-// Ended are sessions that ended.
+// Ended are sessions that ended: signed-out browsers and revoked access
+// tokens alike.
 type Ended struct {
 	// User is whose sessions they were.
 	User int64 `json:"user"`
-	// Sessions are the IDs of the sessions.
+	// Sessions are their keys, as connections hold them: a browser
+	// session's ID, or TokenSession of a token.
 	Sessions []string `json:"sessions"`
 }
 
