@@ -3,6 +3,7 @@ package stomp
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,8 +75,10 @@ type conn struct {
 	wmu    sync.Mutex
 	closed bool
 	gone   chan struct{}
-	// done is set as the session starts closing, for a lock-free look.
-	done atomic.Bool
+	// done is set as the session starts closing, for a lock-free look;
+	// ending once the heart loop decided to close it, so that a close
+	// held up by a stuck write is not started again every tick.
+	done, ending atomic.Bool
 }
 
 func newConn(s *Server, t Transport, p Peer) *conn {
@@ -305,7 +308,7 @@ func (c *conn) close(code int, text string, note [][]byte) {
 	}
 	c.wmu.Unlock()
 	if len(text) > maxCloseText {
-		text = text[:maxCloseText]
+		text = strings.ToValidUTF8(text[:maxCloseText], "")
 	}
 	c.t.Close(code, text)
 }

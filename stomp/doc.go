@@ -2,9 +2,50 @@
 // browsers on htmx: native, mobile and bot clients on /ws/stomp, and the
 // tutorial's pages through SockJS on /stomp-chat.
 //
-// So far it holds the frame codec: Frame, an incremental Decoder with size
-// limits, Encode and AppendFrame, and the negotiation of versions and
-// heart-beats. It imports nothing but the standard library.
+// It holds the frame codec (Frame, an incremental Decoder with size
+// limits, Encode and AppendFrame, the negotiation of versions and
+// heart-beats), which imports nothing but the standard library, and the
+// server on top of it: Server runs one session per connection, on a
+// Transport (a hub.Socket for /ws/stomp), and subscribes it to rooms
+// through the hub, whose Encoder for STOMP frames each event once for
+// every subscriber.
+//
+// # Sessions
+//
+// A session's first frame is CONNECT (or STOMP), within ConnectWait
+// (10 s): it agrees on the highest version both sides speak and on
+// heart-beats (the server offers 10 s both ways, sends an EOL when it has
+// been quiet that long, and closes a client silent for 2.5 of the agreed
+// intervals; a client that sends no heart-beats is pinged every 30 s and
+// closed after 60 s without an answer). The person is the handshake's (a
+// session cookie, a bearer token), else the CONNECT's login and passcode
+// (an email and a personal access token), else, in open mode, a new
+// memberN; each session takes one of the person's connection slots.
+//
+// SUBSCRIBE names a room as /subscribe/chat/room/{id} or /topic/room.{id},
+// with after-seq:N to first receive every stored message after N, or
+// /user/queue/errors, where refused SENDs are told. SEND to
+// /publish/chat/message or /app/chat.message posts a JSON body's message
+// to its chatRoomId as the session's person. Every SUBSCRIBE and SEND
+// asks the service again whether the session and the membership still
+// hold. MESSAGE bodies are JSON (MessageBody, ErrorBody).
+//
+// A frame the session cannot go on after (a malformed or oversized one,
+// an undefined escape, an unknown command or destination, a frame before
+// CONNECT, a duplicate subscription id) gets an ERROR frame with a
+// message header, and receipt-id when it asked for a receipt, then the
+// close: 1002 for a protocol error, 1009 for a frame over the limits,
+// 1008 for what the person may not do, 1012 at shutdown, 1013 for a slow
+// consumer.
+//
+// Beside the frame limits below, a session holds at most 64
+// subscriptions (MaxSubscriptions), 16 open transactions of at most 64
+// frames each, and, per subscription in a client ack mode, 1,024
+// unacknowledged messages (MaxPending): the next waits for an ACK or
+// NACK, for at most 10 s (AckWait), so that a catch-up goes at the
+// client's pace. ACK and NACK both settle a message; nothing is
+// redelivered, since a client that wants a message again reads it with
+// after-seq. Sends are limited by the service's rate per person.
 //
 // # Why a codec of our own
 //

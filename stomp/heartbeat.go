@@ -43,13 +43,13 @@ func (s *Server) heart() {
 // goroutine of its own, so that one peer that does not read holds up no
 // other.
 func (c *conn) tick(now time.Time) {
-	if c.done.Load() {
+	if c.done.Load() || c.ending.Load() {
 		return
 	}
 	cfg := &c.srv.cfg
 	heard := time.Unix(0, c.lastHeard.Load())
 	if !c.connected.Load() {
-		if now.Sub(c.opened) > cfg.ConnectWait {
+		if now.Sub(c.opened) > cfg.ConnectWait && c.ending.CompareAndSwap(false, true) {
 			go c.fail(hub.ClosePolicy, "no CONNECT frame within "+cfg.ConnectWait.String(), "")
 		}
 		return
@@ -59,7 +59,7 @@ func (c *conn) tick(now time.Time) {
 		go c.beat()
 	}
 	if c.hearEvery > 0 {
-		if silent := now.Sub(heard); silent > c.hearEvery*5/2 {
+		if silent := now.Sub(heard); silent > c.hearEvery*5/2 && c.ending.CompareAndSwap(false, true) {
 			go c.fail(hub.CloseAbnormal, "no heart-beat for "+strconv.FormatInt(silent.Milliseconds(), 10)+
 				" ms; "+strconv.FormatInt(c.hearEvery.Milliseconds(), 10)+" ms were agreed", "")
 		}
@@ -70,7 +70,7 @@ func (c *conn) tick(now time.Time) {
 	if last := c.t.LastHeard(); last.After(heard) {
 		heard = last
 	}
-	if now.Sub(heard) > cfg.PongWait {
+	if now.Sub(heard) > cfg.PongWait && c.ending.CompareAndSwap(false, true) {
 		go c.close(hub.CloseAbnormal, "", nil)
 		return
 	}

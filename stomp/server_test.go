@@ -158,11 +158,12 @@ func TestHeartBeats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole server")
 	}
-	s := mustStart(t, options{cfg: stomp.Config{HeartBeat: 40 * time.Millisecond, Tick: 10 * time.Millisecond}})
+	const every = 100 * time.Millisecond
+	s := mustStart(t, options{cfg: stomp.Config{HeartBeat: every, Tick: 10 * time.Millisecond}})
 
 	t.Run("the server beats", func(t *testing.T) {
 		c := s.dial(t, nil)
-		c.connect("heart-beat", "0,40")
+		c.connect("heart-beat", "0,100")
 		for range 3 {
 			_ = c.ws.SetReadDeadline(time.Now().Add(wait))
 			_, data, err := c.ws.ReadMessage()
@@ -176,25 +177,28 @@ func TestHeartBeats(t *testing.T) {
 	})
 	t.Run("a silent client is closed", func(t *testing.T) {
 		c := s.dial(t, nil)
-		c.connect("heart-beat", "40,0")
+		// Before the CONNECT, the last thing the server hears.
 		began := time.Now()
+		c.connect("heart-beat", "100,0")
 		_, code := c.failed("no heart-beat")
 		if code != websocket.CloseAbnormalClosure {
 			t.Errorf("close code %d, want none (1006)", code)
 		}
-		if took := time.Since(began); took < 100*time.Millisecond {
-			t.Errorf("closed after %v, before 2.5 intervals of 40ms", took)
+		if took := time.Since(began); took < every*5/2 {
+			t.Errorf("closed after %v, before 2.5 intervals of %v", took, every)
 		}
 	})
 	t.Run("a beating client stays", func(t *testing.T) {
 		c := s.dial(t, nil)
-		c.connect("heart-beat", "40,0")
-		// Over six intervals, a beat at a time: the server reads every
-		// frame, heart-beats included, as a sign of life.
-		for began := time.Now(); time.Since(began) < 250*time.Millisecond; {
+		c.connect("heart-beat", "100,0")
+		// Beats ten times as often as agreed, for six intervals: the
+		// pace of a client, not a wait for the server.
+		beat := time.NewTicker(every / 10)
+		defer beat.Stop()
+		for began := time.Now(); time.Since(began) < 6*every; <-beat.C {
 			c.raw("\n")
-			c.receipt(frame(stomp.SEND, "", "destination", stomp.PublishJoin))
 		}
+		c.receipt(frame(stomp.SEND, "", "destination", stomp.PublishJoin))
 	})
 }
 

@@ -82,29 +82,63 @@ func (s *subscription) Format() hub.Format { return s.c.srv.cfg.Format }
 // (the hub queues live events meanwhile, up to its own slow-consumer
 // limit). A window that stays full for AckWait is a slow consumer.
 func (s *subscription) Send(tails [][]byte) error {
+	// The frames are cut from one buffer, taken from a pool and given
+	// back once written: a Transport keeps nothing it was sent. Its size
+	// is known up front, so that appending never moves it.
+	need := 0
+	for _, t := range tails {
+		need += len(s.prefix) + maxAckLine + len(t)
+	}
+	bp := sendBuffers.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	defer func() {
+		if cap(buf) <= maxPooledBuffer {
+			*bp = buf[:0]
+			sendBuffers.Put(bp)
+		}
+	}()
 	frames := make([][]byte, 0, len(tails))
 	for _, t := range tails {
-		var ack []byte
+		start := len(buf)
+		buf = append(buf, s.prefix...)
 		if s.mode != ackAuto {
 			n, err := s.reserve(t, &frames)
 			if err != nil || n == 0 {
 				return err
 			}
+			if len(frames) == 0 && start > 0 {
+				// reserve wrote the frames before this one: the buffer
+				// is free again.
+				buf = append(buf[:0], buf[start:]...)
+				start = 0
+			}
 			if s.c.version == V12 {
-				ack = strconv.AppendUint(append(make([]byte, 0, 24), "ack:"...), n, 10)
-				ack = append(ack, '\n')
+				buf = append(buf, "ack:"...)
+				buf = strconv.AppendUint(buf, n, 10)
+				buf = append(buf, '\n')
 			}
 		}
-		f := make([]byte, 0, len(s.prefix)+len(ack)+len(t))
-		f = append(f, s.prefix...)
-		f = append(f, ack...)
-		frames = append(frames, append(f, t...))
+		buf = append(buf, t...)
+		frames = append(frames, buf[start:len(buf):len(buf)])
 	}
 	if len(frames) == 0 {
 		return nil
 	}
 	return s.c.write(frames)
 }
+
+// maxAckLine is the longest ack header line: "ack:", a uint64, an EOL.
+const maxAckLine = len("ack:18446744073709551615\n")
+
+// sendBuffers holds the buffers Send cuts frames from. One bigger than
+// maxPooledBuffer (a catch-up page of long messages) is left to the
+// garbage collector rather than kept.
+var sendBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBuffer = 64 << 10
 
 // reserve returns the ack id of the message whose tail is t, once the
 // window has room for it, writing the frames gathered so far first when

@@ -16,7 +16,8 @@ type Transport interface {
 	// returns the error that ended it (nil when handle stopped it).
 	Read(handle func(data []byte) bool) error
 	// Send writes each frame as one message of the transport. It is
-	// safe for concurrent use.
+	// safe for concurrent use, and keeps nothing of frames once it
+	// returns: their memory is used again.
 	Send(frames [][]byte) error
 	// Ping probes the peer below STOMP (a WebSocket ping); a transport
 	// without such a thing does nothing.
