@@ -108,7 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	// (format stompFormat, the index of its encoder here).
 	const stompFormat hub.Format = 1
 	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}), stomp.NewEncoder())
-	broker, stopBroker, err := startBroker(ctx, log, cfg, h, instance)
+	// The broker delivers to the hub and to the STOMP server, which
+	// closes the connections of ended sessions that the hub does not
+	// hold (those with no subscription); the server is attached once it
+	// exists, before anything listens.
+	sink := stomp.NewSink(h)
+	broker, stopBroker, err := startBroker(ctx, log, cfg, sink, instance)
 	if err != nil {
 		return err
 	}
@@ -144,6 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 	e.HideBanner, e.HidePort = true, true
 	web.Register(e)
 	stompSrv := stomp.New(log, svc, h, stomp.Config{Format: stompFormat})
+	sink.Attach(stompSrv)
 	web.ServeSTOMP(e, stompSrv)
 	web.ServeSockJS(e, stompSrv)
 
@@ -260,12 +266,12 @@ func openStore(ctx context.Context, dsn string) (chat.Store, error) {
 // startBroker returns the broker cfg asks for: Redis, with its receive
 // loop running, when cfg.Redis is set, else the single instance's. stop
 // ends the loop and closes the connection.
-func startBroker(ctx context.Context, log *slog.Logger, cfg config, h *hub.Hub, instance string) (b eventBroker, stop func(), err error) {
+func startBroker(ctx context.Context, log *slog.Logger, cfg config, sink chat.Sink, instance string) (b eventBroker, stop func(), err error) {
 	if cfg.Redis == "" {
-		return local.New(h), func() {}, nil
+		return local.New(sink), func() {}, nil
 	}
 	redis.LogTo(log)
-	rb, err := redis.Open(ctx, log, cfg.Redis, h, cfg.RedisPrefix, instance)
+	rb, err := redis.Open(ctx, log, cfg.Redis, sink, cfg.RedisPrefix, instance)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -116,12 +116,30 @@ func TestAccess(t *testing.T) {
 		c.send(frame(stomp.CONNECT, "", "accept-version", "1.2", "login", bob.Email, "passcode", secret))
 		c.failed("authentication failed")
 	})
-	t.Run("a revoked token cannot SEND without a subscription", func(t *testing.T) {
+	t.Run("a revoked token with no subscription is disconnected", func(t *testing.T) {
 		tok, secret := s.mustToken(t, bob)
 		c := s.dial(t, nil)
 		c.connect("login", bob.Email, "passcode", secret)
+		// Another session of the same person stays.
+		other := s.dial(t, http.Header{"Authorization": {"Bearer " + mustSecret(t, s, bob)}})
+		other.connect()
 		if err := s.svc.RevokeToken(t.Context(), bob, tok.ID); err != nil {
 			t.Fatalf("RevokeToken: %v", err)
+		}
+		f, code := c.failed("signed out")
+		if header(f, "reason") != string(chat.SignedOut) || code != websocket.ClosePolicyViolation {
+			t.Errorf("ERROR %v, close code %d; want reason signed_out, 1008", f.Headers, code)
+		}
+		other.receipt(frame(stomp.SEND, "", "destination", stomp.PublishJoin))
+	})
+	t.Run("a signed-out session cannot SEND", func(t *testing.T) {
+		// A session that ended while the broker could not tell (here
+		// its end is never published): the next SEND checks it.
+		_, session := s.mustSignIn(t, bob)
+		c := s.dial(t, http.Header{"Cookie": {"hxchat_session=" + session}})
+		c.connect()
+		if _, err := s.store.DeleteSessions(t.Context(), bob.ID, chat.Digest(session)); err != nil {
+			t.Fatalf("DeleteSessions: %v", err)
 		}
 		c.send(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(s.general.ID, 10)+`,"message":"hi"}`, "destination", stomp.AppMessage))
 		c.failed("signed out")
@@ -151,4 +169,11 @@ func TestConnectionLimit(t *testing.T) {
 		// the client, so try again.
 		c.closed()
 	}
+}
+
+// mustSecret makes another token of a and returns its secret.
+func mustSecret(t *testing.T, s *stack, a chat.Account) string {
+	t.Helper()
+	_, secret := s.mustToken(t, a)
+	return secret
 }

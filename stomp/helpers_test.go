@@ -82,7 +82,8 @@ func mustStart(t *testing.T, opt options) *stack {
 	})
 	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }},
 		hub.OneFrame(views.Fragments{}), stomp.NewEncoder())
-	broker := local.New(h)
+	sink := stomp.NewSink(h)
+	broker := local.New(sink)
 	limits := opt.limits
 	if limits == (chat.Limits{}) {
 		limits = generous
@@ -95,6 +96,7 @@ func mustStart(t *testing.T, opt options) *stack {
 	cfg := opt.cfg
 	cfg.Format = 1
 	st := stomp.New(log, svc, h, cfg)
+	sink.Attach(st)
 	web, err := handlers.New(log, svc, h, handlers.Config{Secret: secret, Open: !opt.accounts})
 	if err != nil {
 		t.Fatalf("handlers.New: %v", err)
@@ -169,6 +171,17 @@ func (s *stack) mustAccount(t *testing.T, name string) (chat.Account, string) {
 		t.Fatalf("Join: %v", err)
 	}
 	return a, sess
+}
+
+// mustSignIn signs a in with their password and returns a new session
+// token.
+func (s *stack) mustSignIn(t *testing.T, a chat.Account) (chat.Account, string) {
+	t.Helper()
+	a, tok, err := s.svc.SignIn(t.Context(), chat.Credentials{Email: a.Email, Password: password}, "127.0.0.1")
+	if err != nil {
+		t.Fatalf("SignIn: %v", err)
+	}
+	return a, tok
 }
 
 // mustToken makes a personal access token of a and returns it with its
