@@ -8,6 +8,11 @@
 import { Client, type IFrame, type IMessage, type IStompSocket, type StompHeaders } from '@stomp/stompjs';
 import SockJS from 'sockjs-client';
 import WebSocket from 'ws';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
 import { test as accountsTest, expect, invite, join, setUp, type Member, type Visitors } from './accounts';
 import { createRoom, enterRoom } from './chat';
@@ -99,6 +104,8 @@ export class StompPeer {
   /** What stompjs logged, kept for a failed test's attachment. */
   readonly trace: string[] = [];
 
+  /** The socket of the latest connection. */
+  private socket: IStompSocket | undefined;
   /** The rooms subscribed to, resubscribed on every connection. */
   private readonly rooms = new Map<string, { afterSeq?: number }>();
   private wantsRefusals = false;
@@ -116,7 +123,7 @@ export class StompPeer {
     if (opts.login !== undefined) connectHeaders.login = opts.login;
     if (opts.passcode !== undefined) connectHeaders.passcode = opts.passcode;
     this.client = new Client({
-      webSocketFactory: socketFactory(base, opts.transport ?? 'ws', opts.bearer),
+      webSocketFactory: () => (this.socket = socketFactory(base, opts.transport ?? 'ws', opts.bearer)()),
       connectHeaders,
       // A reconnection waits for this much after a close; 0 turns it off.
       reconnectDelay: opts.reconnect ? 200 : 0,
@@ -151,6 +158,14 @@ export class StompPeer {
   /** connected reports whether a STOMP session is up now. */
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /**
+   * sockJSTransport is the transport sockjs-client chose for the latest
+   * connection ('websocket', 'xhr-streaming', ...); undefined on /ws/stomp.
+   */
+  get sockJSTransport(): string | undefined {
+    return (this.socket as { transport?: string } | undefined)?.transport;
   }
 
   /** activate starts connecting (and, with reconnect, keeps doing so). */
@@ -521,4 +536,62 @@ export async function revokeToken(page: Page, name: string): Promise<void> {
   const list = page.getByRole('list', { name: 'Access tokens' });
   await list.getByRole('listitem').filter({ hasText: name }).getByRole('button', { name: 'Revoke' }).click();
   await expect(list.getByRole('listitem').filter({ hasText: name })).toHaveCount(0);
+}
+
+/**
+ * The files TutorialSite serves: the tutorial's page and the two
+ * libraries' browser bundles from node_modules (with their source maps),
+ * nothing else.
+ */
+const tutorialFiles: Record<string, string> = {
+  '/tutorial.html': path.join(__dirname, '..', 'fixtures', 'tutorial.html'),
+  '/sockjs.min.js': require.resolve('sockjs-client/dist/sockjs.min.js'),
+  '/sockjs.min.js.map': require.resolve('sockjs-client/dist/sockjs.min.js.map'),
+  '/stomp.umd.min.js': path.join(path.dirname(require.resolve('@stomp/stompjs')), 'stomp.umd.min.js'),
+};
+
+/**
+ * TutorialSite serves fixtures/tutorial.html and its scripts on a port of
+ * its own, so the page is of another origin than hxchat's, as the
+ * tutorial's page would be.
+ */
+export class TutorialSite {
+  private constructor(private readonly srv: http.Server) {}
+
+  /** start listens on a free port of 127.0.0.1. */
+  static async start(): Promise<TutorialSite> {
+    const srv = http.createServer((req, res) => {
+      const file = tutorialFiles[new URL(req.url ?? '/', 'http://x').pathname];
+      if (!file || req.method !== 'GET') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      readFile(file).then(
+        (body) => {
+          const type = file.endsWith('.html') ? 'text/html; charset=utf-8' : file.endsWith('.js') ? 'text/javascript' : 'application/json';
+          res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    return new TutorialSite(srv);
+  }
+
+  /** origin is the site's http://127.0.0.1:PORT, for hxchat's -origins. */
+  get origin(): string {
+    return `http://127.0.0.1:${(this.srv.address() as AddressInfo).port}`;
+  }
+
+  /** page is the tutorial page's address. */
+  get page(): string {
+    return `${this.origin}/tutorial.html`;
+  }
+
+  /** close stops listening and ends every connection. */
+  async close(): Promise<void> {
+    this.srv.closeAllConnections();
+    await new Promise<void>((resolve) => this.srv.close(() => resolve()));
+  }
 }
