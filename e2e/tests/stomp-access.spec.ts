@@ -35,18 +35,22 @@ test('a wrong token gets an ERROR and the connection closes; the right one as a 
   await expect(messages(ada.page)).toHaveText([msg('Bea', 'Signed in with a bearer token')]);
 });
 
-test('revoking a token on /account/tokens closes its connections at once', async ({ server, visitors, peers }) => {
+test('revoking a token on /account/tokens closes its connections at once, subscribed or not', async ({ server, visitors, peers }) => {
   const { ada, bea, roomId, token } = await meet(server, visitors);
   const creds = { login: bea.email, passcode: token };
   const bot = await peers.connect(server.url, creds);
   await bot.subscribe(roomId);
+  // A second connection of the token's, subscribed to nothing.
+  const idle = await peers.connect(server.url, creds);
   await expect(online(ada.page).getByRole('listitem')).toHaveText(['Ada', 'Bea']);
 
   await revokeToken(bea.page, 'Chat bot');
-  // At once: well within one heart-beat interval (10 s).
-  const closed = await bot.waitForClose(0, 5_000);
-  expect(closed.code, JSON.stringify(closed)).not.toBe(1000);
-  expect(bot.stompErrors.map((f) => f.headers.message), 'the ERROR before the close').toEqual(['signed out']);
+  // At once, both of them: well within one heart-beat interval (10 s).
+  for (const peer of [bot, idle]) {
+    const closed = await peer.waitForClose(0, 5_000);
+    expect(closed.code, JSON.stringify(closed)).not.toBe(1000);
+    expect(peer.stompErrors.map((f) => f.headers.message), 'the ERROR before the close').toEqual(['signed out']);
+  }
   await expect(notice(ada.page, 'Bea left')).toHaveCount(1);
   await expect(online(ada.page).getByRole('listitem')).toHaveText(['Ada']);
 
