@@ -13,7 +13,7 @@ import (
 // connections with 1012 whether they subscribed to a room or not.
 func TestRunServesSTOMP(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts the program")
+		t.Skip("starts the program: -short leaves it out")
 	}
 	db := filepath.Join(t.TempDir(), "hxchat.db")
 	a := MustRun(t, []string{"-open", "-addr", "127.0.0.1:0", "-db", db}, nil)

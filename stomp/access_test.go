@@ -13,7 +13,7 @@ import (
 
 func TestAccess(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{accounts: true})
 	ada, adaSession := s.mustAccount(t, "Ada")
@@ -148,7 +148,7 @@ func TestAccess(t *testing.T) {
 
 func TestConnectionLimit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{limits: chat.Limits{Rate: 100, Burst: 100, Connections: 1, NewPeoplePerHour: 1000}})
 	first := s.dial(t, nil)

@@ -14,7 +14,7 @@ import (
 
 func TestMessagesBothWays(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	room := strconv.FormatInt(s.general.ID, 10)
@@ -81,7 +81,7 @@ func TestMessagesBothWays(t *testing.T) {
 
 func TestRefusedSends(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{limits: chat.Limits{Rate: 0.001, Burst: 2, Connections: 100, NewPeoplePerHour: 1000}})
 	room := strconv.FormatInt(s.general.ID, 10)
@@ -138,7 +138,7 @@ func TestRefusedSends(t *testing.T) {
 
 func TestArchivedRoom(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{accounts: true})
 	admin, _ := s.mustAccount(t, "Ada")
@@ -161,7 +161,7 @@ func TestArchivedRoom(t *testing.T) {
 
 func TestAfterSeq(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	author := chat.User{ID: 1000, Name: "elsewhere"}
@@ -208,7 +208,7 @@ func equal(a, b []int64) bool {
 
 func TestClientAck(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	// A window of five: three messages and the subscriber's own JOIN
 	// notice, which needs acknowledging too, fit.
@@ -261,7 +261,7 @@ func TestClientAck(t *testing.T) {
 
 func TestUnsubscribeStopsDelivery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	c := s.dial(t, nil)
@@ -285,7 +285,7 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 
 func TestTransactions(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	room := strconv.FormatInt(s.general.ID, 10)

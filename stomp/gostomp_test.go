@@ -106,7 +106,7 @@ func nextChat(t *testing.T, sub *gostomp.Subscription, settle func(*gostomp.Mess
 
 func TestGoStompClient(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	// A window of three unacknowledged messages: the six read below pass
 	// only if ACK and NACK settle them.

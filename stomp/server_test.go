@@ -14,7 +14,7 @@ import (
 
 func TestConnectNegotiates(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	tests := []struct {
@@ -54,7 +54,7 @@ func TestConnectNegotiates(t *testing.T) {
 
 func TestNoCommonVersion(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	c := s.dial(t, nil)
@@ -70,7 +70,7 @@ func TestNoCommonVersion(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{cfg: stomp.Config{Limits: stomp.Limits{MaxFrame: 4096, MaxBody: 1024}}})
 	tests := []struct {
@@ -119,7 +119,7 @@ func TestBadInput(t *testing.T) {
 
 func TestFramesSplitAndJoined(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	c := s.dial(t, nil)
@@ -156,7 +156,7 @@ func header(f *stomp.Frame, key string) string {
 
 func TestHeartBeats(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	const every = 100 * time.Millisecond
 	s := mustStart(t, options{cfg: stomp.Config{HeartBeat: every, Tick: 10 * time.Millisecond}})
@@ -204,7 +204,7 @@ func TestHeartBeats(t *testing.T) {
 
 func TestConnectWait(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{cfg: stomp.Config{ConnectWait: 30 * time.Millisecond, Tick: 10 * time.Millisecond}})
 	c := s.dial(t, nil)
@@ -215,7 +215,7 @@ func TestConnectWait(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	c := s.dial(t, nil)
@@ -244,7 +244,7 @@ func TestDisconnect(t *testing.T) {
 
 func TestShutdownClosesIdleSessions(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a whole server")
+		t.Skip("starts a whole server: -short leaves it out")
 	}
 	s := mustStart(t, options{})
 	c := s.dial(t, nil)
