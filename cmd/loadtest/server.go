@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -77,6 +78,9 @@ func newServer(bin, args string, base *url.URL, dir string, log io.Writer, accou
 
 // start runs the server and waits until /healthz answers.
 func (s *server) start(ctx context.Context) error {
+	if err := addrFree(s.base.Host); err != nil {
+		return err
+	}
 	s.cmd = exec.Command(s.bin, s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -108,6 +112,20 @@ func (s *server) start(ctx context.Context) error {
 	}
 	s.stop()
 	return errors.New("the server did not answer /healthz within 60s")
+}
+
+// addrFree fails when something already listens on addr. The server
+// started there would then exit at once, unable to bind, while the
+// other process answered /healthz in its place: the run would measure
+// and load a server it did not start (on 2026-12-03 a bigroom run drove
+// another engineer's server on 127.0.0.1:18090 for five minutes, its
+// own having exited with "bind: address already in use").
+func addrFree(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot start the server on %s, which another process holds (give -url another port): %w", addr, err)
+	}
+	return ln.Close()
 }
 
 // setupWait bounds the wait for the setup link once the server answers:

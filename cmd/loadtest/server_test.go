@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -60,5 +65,26 @@ func TestNewServerMode(t *testing.T) {
 		if got := slices.Contains(s.args, "-open"); got != tc.wantOpen {
 			t.Errorf("args %q, accounts %v: got %v, want -open added: %v", tc.args, tc.accounts, s.args, tc.wantOpen)
 		}
+	}
+}
+
+// TestStartRefusesATakenAddress: with the address already held by
+// another server, start fails before running the binary instead of
+// taking that server's /healthz for its own.
+func TestStartRefusesATakenAddress(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer other.Close()
+	base, err := url.Parse(other.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer("/nonexistent/hxchat", "", base, t.TempDir(), &bytes.Buffer{}, false)
+	err = s.start(context.Background())
+	var op *net.OpError
+	if !errors.As(err, &op) || !strings.Contains(err.Error(), base.Host) {
+		t.Fatalf("start on a taken address: got %v, want an error naming %s", err, base.Host)
+	}
+	if s.cmd != nil {
+		t.Errorf("start ran %s although the address was taken", s.bin)
 	}
 }
