@@ -49,6 +49,8 @@ type options struct {
 	limits chat.Limits
 	// cfg is the STOMP server's configuration; its Format is set.
 	cfg stomp.Config
+	// hubCfg is the hub's; its CheckOrigin is set.
+	hubCfg hub.Config
 }
 
 // stack is the whole application on a temporary SQLite file, served by
@@ -68,9 +70,12 @@ type stack struct {
 }
 
 // mustStart builds and serves a stack that is shut down when t ends.
-func mustStart(t *testing.T, opt options) *stack {
+func mustStart(t testing.TB, opt options) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(newLogWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, bench := t.(*testing.B); bench {
+		log = slog.New(slog.DiscardHandler)
+	}
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hxchat.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
@@ -80,7 +85,9 @@ func mustStart(t *testing.T, opt options) *stack {
 			t.Errorf("store.Close: %v", err)
 		}
 	})
-	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }},
+	hubCfg := opt.hubCfg
+	hubCfg.CheckOrigin = func(*http.Request) bool { return true }
+	h := hub.New(log, store, hubCfg,
 		hub.OneFrame(views.Fragments{}), stomp.NewEncoder())
 	sink := stomp.NewSink(h)
 	broker := local.New(sink)
@@ -130,7 +137,7 @@ func mustStart(t *testing.T, opt options) *stack {
 
 // mustPost stores n messages in room through the service, by author,
 // and returns the last.
-func (s *stack) mustPost(t *testing.T, room int64, author chat.User, n int) chat.Message {
+func (s *stack) mustPost(t testing.TB, room int64, author chat.User, n int) chat.Message {
 	t.Helper()
 	var m chat.Message
 	for range n {
@@ -145,7 +152,7 @@ func (s *stack) mustPost(t *testing.T, room int64, author chat.User, n int) chat
 
 // mustAccount creates an account (the first one, an administrator, when
 // there is none) and returns it with a session token.
-func (s *stack) mustAccount(t *testing.T, name string) (chat.Account, string) {
+func (s *stack) mustAccount(t testing.TB, name string) (chat.Account, string) {
 	t.Helper()
 	ctx := t.Context()
 	c := chat.Credentials{Name: name, Email: strings.ToLower(name) + "@example.com", Password: password}
@@ -175,7 +182,7 @@ func (s *stack) mustAccount(t *testing.T, name string) (chat.Account, string) {
 
 // mustSignIn signs a in with their password and returns a new session
 // token.
-func (s *stack) mustSignIn(t *testing.T, a chat.Account) (chat.Account, string) {
+func (s *stack) mustSignIn(t testing.TB, a chat.Account) (chat.Account, string) {
 	t.Helper()
 	a, tok, err := s.svc.SignIn(t.Context(), chat.Credentials{Email: a.Email, Password: password}, "127.0.0.1")
 	if err != nil {
@@ -186,7 +193,7 @@ func (s *stack) mustSignIn(t *testing.T, a chat.Account) (chat.Account, string) 
 
 // mustToken makes a personal access token of a and returns it with its
 // secret.
-func (s *stack) mustToken(t *testing.T, a chat.Account) (chat.Token, string) {
+func (s *stack) mustToken(t testing.TB, a chat.Account) (chat.Token, string) {
 	t.Helper()
 	tok, secret, err := s.svc.CreateToken(t.Context(), a, "test bot")
 	if err != nil {
@@ -201,7 +208,7 @@ func (s *stack) wsURL() string { return "ws" + strings.TrimPrefix(s.srv.URL, "ht
 // client is a STOMP client for tests, on a gorilla websocket: it writes
 // frames with the codec under test and reads them with its Decoder.
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	ws      *websocket.Conn
 	dec     *stomp.Decoder
 	version string
@@ -211,7 +218,7 @@ type client struct {
 
 // dial opens /ws/stomp with header and subprotocols, and fails the test
 // when the handshake does.
-func (s *stack) dial(t *testing.T, header http.Header, subprotocols ...string) *client {
+func (s *stack) dial(t testing.TB, header http.Header, subprotocols ...string) *client {
 	t.Helper()
 	c, resp, err := s.tryDial(t, header, subprotocols...)
 	if err != nil {
@@ -225,7 +232,7 @@ func (s *stack) dial(t *testing.T, header http.Header, subprotocols ...string) *
 }
 
 // tryDial opens /ws/stomp, returning the handshake's error and response.
-func (s *stack) tryDial(t *testing.T, header http.Header, subprotocols ...string) (*client, *http.Response, error) {
+func (s *stack) tryDial(t testing.TB, header http.Header, subprotocols ...string) (*client, *http.Response, error) {
 	t.Helper()
 	d := websocket.Dialer{Subprotocols: subprotocols, HandshakeTimeout: wait}
 	ws, resp, err := d.DialContext(t.Context(), s.wsURL(), header)
@@ -360,7 +367,7 @@ func (c *client) receipt(f *stomp.Frame) []*stomp.Frame {
 }
 
 // body decodes a MESSAGE's JSON body.
-func body[T any](t *testing.T, f *stomp.Frame) T {
+func body[T any](t testing.TB, f *stomp.Frame) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(f.Body, &v); err != nil {
@@ -384,12 +391,12 @@ func (c *client) nextChat() (*stomp.Frame, stomp.MessageBody) {
 
 // logWriter sends the stack's log to the test's, until the test ends.
 type logWriter struct {
-	t    *testing.T
+	t    testing.TB
 	mu   sync.Mutex
 	done bool
 }
 
-func newLogWriter(t *testing.T) *logWriter {
+func newLogWriter(t testing.TB) *logWriter {
 	w := &logWriter{t: t}
 	// Registered first, so it runs last, after the sockets have closed.
 	t.Cleanup(func() {
