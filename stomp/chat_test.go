@@ -317,3 +317,24 @@ func TestTransactions(t *testing.T) {
 	c.send(frame(stomp.COMMIT, "", "transaction", "t2"))
 	c.failed("no open transaction")
 }
+
+func TestSubscriptionHeadersEscaped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole server: -short leaves it out")
+	}
+	s := mustStart(t, options{})
+	room := strconv.FormatInt(s.general.ID, 10)
+	// The same id, escaped as each version says on the way in and out.
+	for _, v := range []struct{ version, id string }{{"1.2", "a:b\\c\nd"}, {"1.1", "a:b\\c\nd"}, {"1.0", "a:b"}} {
+		t.Run(v.version, func(t *testing.T) {
+			c := s.dial(t, nil)
+			c.connect("accept-version", v.version)
+			c.receipt(frame(stomp.SUBSCRIBE, "", "id", v.id, "destination", stomp.ErrorsQueue))
+			before := c.receipt(frame(stomp.SEND, `{"chatRoomId":`+room+`,"message":""}`, "destination", stomp.AppMessage))
+			if len(before) != 1 || header(before[0], "subscription") != v.id {
+				t.Fatalf("got %v, want one MESSAGE for subscription %q", before, v.id)
+			}
+			c.receipt(frame(stomp.UNSUBSCRIBE, "", "id", v.id))
+		})
+	}
+}
