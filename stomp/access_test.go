@@ -3,7 +3,9 @@ package stomp_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -34,6 +36,17 @@ func TestAccess(t *testing.T) {
 	t.Run("wrong passcode", func(t *testing.T) {
 		c := s.dial(t, nil)
 		c.send(frame(stomp.CONNECT, "", "accept-version", "1.2", "login", bob.Email, "passcode", chat.TokenPrefix+"wrong"))
+		// The client does not know the version yet: the ERROR escapes
+		// nothing, so a colon in its message reaches it as a colon.
+		_ = c.ws.SetReadDeadline(time.Now().Add(wait))
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if !strings.Contains(string(data), "\nmessage:authentication failed:") {
+			t.Errorf("ERROR frame %q, want its message unescaped", data)
+		}
+		c.dec.Feed(data)
 		c.failed("authentication failed")
 	})
 	t.Run("another person's token", func(t *testing.T) {

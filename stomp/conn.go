@@ -251,14 +251,16 @@ func (c *conn) write(frames [][]byte) error {
 	return err
 }
 
-// version returns the version frames are encoded in: the agreed one, or
-// 1.2's rules before CONNECT, which every version reads the same for
-// CONNECTED and ERROR frames without escapes.
+// ver returns the version frames are encoded in: the agreed one, or,
+// until CONNECTED went out, 1.0's, which escapes nothing. A client reads
+// an ERROR that answers its CONNECT before it knows the version, and
+// clients (stompjs among them) then undo no escapes: "failed: wrong
+// login" must not reach them as "failed\c wrong login".
 func (c *conn) ver() string {
 	if c.connected.Load() {
 		return c.version
 	}
-	return V12
+	return V10
 }
 
 // receipt answers a frame's receipt header.
