@@ -185,22 +185,22 @@ func (c *Client) ping() {
 	c.wakeLocked()
 }
 
-// enqueue queues f without blocking and evicts the client when its queue
-// is full.
-func (c *Client) enqueue(f *outbound) {
+// enqueue queues fs without blocking and evicts the client when its
+// queue would overflow.
+func (c *Client) enqueue(fs ...*outbound) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return
 	}
-	if len(c.queue) >= c.hub.cfg.QueueSize {
+	if len(c.queue)+len(fs) > c.hub.cfg.QueueSize {
 		c.hub.stats.evictions.Add(1)
 		c.hub.log.Info("slow consumer evicted", "room", c.member.Room, "user", c.member.User.ID, "queued", len(c.queue))
 		c.closeLocked(CloseTryLater, "too slow; reconnect")
 		return
 	}
-	c.queue = append(c.queue, f)
-	c.hub.stats.deliveries.Add(1)
+	c.queue = append(c.queue, fs...)
+	c.hub.stats.deliveries.Add(int64(len(fs)))
 	c.wakeLocked()
 }
 

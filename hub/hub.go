@@ -418,7 +418,7 @@ func (h *Hub) Deliver(ev chat.Event) {
 	}
 	f := h.messageEvent(ev.Room, *ev.Message)
 	r.encode(f)
-	r.deliver(f)
+	r.post(f)
 }
 
 // endSessions closes every connection of the ended sessions.

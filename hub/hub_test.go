@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -587,4 +588,30 @@ func TestSilentConnectionIsDropped(t *testing.T) {
 		}
 	}
 	t.Fatal("the connection that answered pings was closed")
+}
+
+func TestConcurrentPostersAreShownOnceInOrder(t *testing.T) {
+	const posters, each = 8, 25
+	e := newEnv(t, hub.Config{GapWait: 20 * time.Millisecond})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	msgs := make([]chat.Message, posters*each)
+	for i := range msgs {
+		msgs[i] = e.post(t, room, fmt.Sprint("m", i))
+	}
+	// Poster p delivers messages p, p+posters, ...: they arrive
+	// interleaved, some ahead of their predecessors, some twice.
+	var wg sync.WaitGroup
+	for p := range posters {
+		wg.Go(func() {
+			for i := p; i < len(msgs); i += posters {
+				deliver(e.hub, msgs[i])
+				if i%3 == 0 {
+					deliver(e.hub, msgs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c.wantSeqs(msgs...)
 }

@@ -5,37 +5,106 @@ import (
 	"time"
 )
 
-// deliver shows the message event f to the members in Seq order: f waits
-// when a predecessor is missing, and is dropped when already shown.
-func (r *room) deliver(f *outbound) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case f.seq <= r.last:
-		return
-	case f.seq > r.last+1:
-		r.pending[f.seq] = f
-		if !r.filling {
-			r.filling = true
-			time.AfterFunc(r.hub.cfg.GapWait, r.fillGap)
+// post shows the message event f to the members in Seq order and
+// returns once f is queued to each of them (or waits for a predecessor):
+// a sender's own page gets its message before the reply to the send.
+//
+// The posters of a busy room (a group commit releases dozens at once)
+// would otherwise queue on the room's lock, each for a fan-out of its
+// own, and one that lost its CPU while it held the lock would hold up
+// all the others. Instead each adds its event to the inbox, under a lock
+// held for an append; the first finds no dispatcher and becomes it,
+// taking the whole inbox at a time, ordering it and queueing it to each
+// member under one lock of the member's, while the others wait for their
+// batch to be done. A dispatcher that finds more after its own batch
+// hands the rest to a goroutine, so that no sender waits for others'
+// messages.
+func (r *room) post(f *outbound) {
+	r.inMu.Lock()
+	r.inbox = append(r.inbox, f)
+	if r.dispatching {
+		if r.inDone == nil {
+			r.inDone = make(chan struct{})
 		}
+		done := r.inDone
+		r.inMu.Unlock()
+		<-done
 		return
 	}
-	r.show(f)
-	for {
-		next, ok := r.pending[r.last+1]
-		if !ok {
-			break
-		}
-		delete(r.pending, next.seq)
-		r.show(next)
+	r.dispatching = true
+	r.inMu.Unlock()
+	if r.dispatchBatch() {
+		go r.dispatch()
 	}
 }
 
-// show sends the next message in order to every member. r.mu is held.
-func (r *room) show(f *outbound) {
-	r.last = f.seq
-	r.fanout(f)
+// dispatch shows what the inbox holds, batch after batch, until it is
+// empty.
+func (r *room) dispatch() {
+	for r.dispatchBatch() {
+	}
+}
+
+// dispatchBatch shows the inbox's events and reports whether more came
+// meanwhile; when none did, the room has no dispatcher any more.
+func (r *room) dispatchBatch() (more bool) {
+	r.inMu.Lock()
+	batch, done := r.inbox, r.inDone
+	r.inbox, r.spareInbox, r.inDone = r.spareInbox, nil, nil
+	r.inMu.Unlock()
+
+	r.deliver(batch...)
+	if done != nil {
+		close(done)
+	}
+	clear(batch)
+
+	r.inMu.Lock()
+	defer r.inMu.Unlock()
+	r.spareInbox = batch[:0]
+	if len(r.inbox) == 0 {
+		r.dispatching = false
+		return false
+	}
+	return true
+}
+
+// deliver shows the message events fs to the members in Seq order: an
+// event waits when a predecessor is missing, and is dropped when shown
+// already.
+func (r *room) deliver(fs ...*outbound) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ready := r.ready[:0]
+	for _, f := range fs {
+		switch {
+		case f.seq <= r.last:
+			continue
+		case f.seq > r.last+1:
+			r.pending[f.seq] = f
+			if !r.filling {
+				r.filling = true
+				time.AfterFunc(r.hub.cfg.GapWait, r.fillGap)
+			}
+			continue
+		}
+		r.last = f.seq
+		ready = append(ready, f)
+		for {
+			next, ok := r.pending[r.last+1]
+			if !ok {
+				break
+			}
+			delete(r.pending, next.seq)
+			r.last = next.seq
+			ready = append(ready, next)
+		}
+	}
+	if len(ready) > 0 {
+		r.fanout(ready...)
+	}
+	clear(ready)
+	r.ready = ready[:0]
 }
 
 // fillGap reads from the store the messages that the broker has not

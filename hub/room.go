@@ -28,6 +28,17 @@ type room struct {
 	people map[int64]*person
 	// last is the Seq of the newest message shown to members.
 	last int64
+	// inbox holds the message events posted and not yet taken by the
+	// dispatcher, which runs while dispatching is set; inDone is closed
+	// once they are shown, and spareInbox is the slice the dispatcher's
+	// last batch used. inMu guards the four.
+	inMu        sync.Mutex
+	inbox       []*outbound
+	inDone      chan struct{}
+	spareInbox  []*outbound
+	dispatching bool
+	// ready is deliver's scratch: the events it shows, in order.
+	ready []*outbound
 	// pending holds messages that arrived ahead of a predecessor, by Seq.
 	pending map[int64]*outbound
 	// filling is true while a gap fill is scheduled or running.
@@ -157,13 +168,15 @@ func (r *room) freeIfEmpty() bool {
 	return true
 }
 
-// fanout queues f to every member without blocking, encoded once for
+// fanout queues fs to every member without blocking, encoded once for
 // each format present. r.mu is held.
-func (r *room) fanout(f *outbound) {
-	r.encode(f)
-	// Every queue holds the same pointer: 8 bytes a slot.
+func (r *room) fanout(fs ...*outbound) {
+	for _, f := range fs {
+		r.encode(f)
+	}
+	// Every queue holds the same pointers: 8 bytes a slot.
 	for c := range r.members {
-		c.enqueue(f)
+		c.enqueue(fs...)
 	}
 }
 
