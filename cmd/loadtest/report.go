@@ -68,6 +68,8 @@ type result struct {
 type transportResult struct {
 	Deliveries int64
 	Lat        quantiles
+	// SendLag is how late its senders' sends went out.
+	SendLag quantiles
 }
 
 // rssPoint is the server's memory with Conns sockets open.
@@ -145,6 +147,11 @@ func (r *result) print(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "send lag:          %s\n", r.SendLag)
+		if r.Transport == transportMixed {
+			for i, name := range []string{"htmx", "stomp"} {
+				fmt.Fprintf(w, "  %-5s senders:   %s\n", name, r.ByTransport[i].SendLag)
+			}
+		}
 		if r.SlowLat.N > 0 {
 			fmt.Fprintf(w, "slow clients:      %s\n", r.SlowLat)
 		}

@@ -48,9 +48,10 @@ type run struct {
 	// against their schedule.
 	lat, slowLat, connect, lag *latency
 	// byTransport splits lat between htmx (0) and STOMP (1) readers in
-	// a mixed run; tdeliveries counts their deliveries.
-	byTransport [2]*latency
-	tdeliveries [2]atomic.Int64
+	// a mixed run, and lagBy lag between their senders; tdeliveries
+	// counts their deliveries.
+	byTransport, lagBy [2]*latency
+	tdeliveries        [2]atomic.Int64
 
 	// fills tracks the "Load older" fills in flight.
 	fills sync.WaitGroup
@@ -97,8 +98,8 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		src: newSources(base, opt.SourceAddrs),
 		id:  hex.EncodeToString(id), epoch: time.Now(),
 		lat: newLatency(), slowLat: newLatency(), connect: newLatency(), lag: newLatency(),
-		byTransport: [2]*latency{newLatency(), newLatency()},
-		fail:        cancel, pid: opt.PID,
+		byTransport: [2]*latency{newLatency(), newLatency()}, lagBy: [2]*latency{newLatency(), newLatency()},
+		fail: cancel, pid: opt.PID,
 	}
 	r.bodyPrefix = "lt-" + r.id + "-"
 	if opt.Verbose {
@@ -411,7 +412,7 @@ func (r *run) finish(res *result) {
 	res.Lat = r.lat.summary()
 	if r.sc.Transport == transportMixed {
 		for i, l := range r.byTransport {
-			res.ByTransport[i] = transportResult{Deliveries: r.tdeliveries[i].Load(), Lat: l.summary()}
+			res.ByTransport[i] = transportResult{Deliveries: r.tdeliveries[i].Load(), Lat: l.summary(), SendLag: r.lagBy[i].summary()}
 		}
 	}
 	res.SlowLat = r.slowLat.summary()

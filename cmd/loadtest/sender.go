@@ -148,7 +148,11 @@ func (c *client) post(ctx context.Context, m *message) {
 			c.r.count.resends.Add(1)
 		}
 		if !m.posted.Swap(true) {
-			c.r.lag.record(c.id, c.r.now()-m.sched)
+			lag := c.r.now() - m.sched
+			c.r.lag.record(c.id, lag)
+			if c.r.sc.Transport == transportMixed {
+				c.r.lagBy[c.kind()].record(c.id, lag)
+			}
 		}
 		// A late answer to an earlier try is stale: the answer to this
 		// one follows.
