@@ -1,10 +1,6 @@
 package hub
 
-import (
-	"github.com/gorilla/websocket"
-
-	"hxchat/chat"
-)
+import "hxchat/chat"
 
 // outbound is one event on its way to a room's subscribers, with its
 // encodings: each is made once, for the first subscriber of its format,
@@ -29,9 +25,6 @@ type encoded struct {
 	// failed, and the event is skipped for that format.
 	made   bool
 	frames [][]byte
-	// pm is the one frame, framed once for every websocket it goes to;
-	// nil when there are several frames.
-	pm *websocket.PreparedMessage
 }
 
 // event returns an event for the room's subscribers; encode is called
@@ -62,11 +55,6 @@ func (h *Hub) encodeFor(f *outbound, format Format) {
 		return
 	}
 	e.frames = frames
-	if len(frames) == 1 {
-		if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frames[0]); err == nil {
-			e.pm = pm
-		}
-	}
 	h.stats.events.Add(1)
 }
 

@@ -7,8 +7,7 @@
 // Each room has its own lock and member set, so rooms never wait on one
 // another; the map from room ID to room is a sync.Map, read without a
 // lock on the delivery path. An event is encoded once per format present
-// in the room (an HTML fragment, a STOMP frame), and framed once for
-// websockets where the transport allows it (websocket.PreparedMessage);
+// in the room (an HTML fragment, a STOMP frame);
 // then the same bytes are queued to every member without blocking: a
 // member whose queue is full is a slow consumer and is disconnected with
 // 1013 (Try Again Later), after which it reconnects and catches up from
@@ -170,6 +169,8 @@ type Hub struct {
 	src Source
 	// encoders encode events, one per Format.
 	encoders []Encoder
+	// writeBufs holds idle write buffers (see getWriteBuf).
+	writeBufs chan *[]byte
 	cfg      Config
 	upgrader websocket.Upgrader
 
@@ -226,7 +227,11 @@ var _ chat.Sink = (*Hub)(nil)
 // through Attach.
 func New(log *slog.Logger, src Source, cfg Config, encoders ...Encoder) *Hub {
 	cfg = cfg.withDefaults()
-	h := &Hub{log: log, encoders: encoders, src: src, cfg: cfg, opening: map[int64]*opening{}}
+	h := &Hub{
+		log: log, encoders: encoders, src: src, cfg: cfg,
+		opening:   map[int64]*opening{},
+		writeBufs: make(chan *[]byte, writeBuffersKept),
+	}
 	// Versions start from the clock, so that a restarted instance's
 	// rosters are newer than any it sent before.
 	h.rosterVersion.Store(cfg.Now().UnixNano())
@@ -234,47 +239,15 @@ func New(log *slog.Logger, src Source, cfg Config, encoders ...Encoder) *Hub {
 		// Zero: read through the buffer the hijacker hands over (see
 		// readBufferSize).
 		ReadBufferSize: 0,
-		// Write buffers are taken from a pool for each write and given
-		// back, so an idle connection holds none. A batch of queued
-		// fragments (up to QueueSize of them) fits one buffer and so
-		// goes out in one system call.
-		WriteBufferSize: 64 << 10,
-		WriteBufferPool: make(bufferPool, writeBuffersKept),
+		// The hub frames messages itself (Socket.write); what
+		// gorilla/websocket writes (a refusal, control frames) takes a
+		// buffer from a pool and gives it back, so an idle connection
+		// holds none.
+		WriteBufferSize: 4 << 10,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     cfg.CheckOrigin,
 	}
 	return h
-}
-
-// writeBuffersKept is how many idle write buffers the hub keeps: 4 MiB,
-// as many as writes that run at once on a busy instance.
-const writeBuffersKept = 64
-
-// bufferPool keeps up to its capacity of idle write buffers. Unlike a
-// sync.Pool, which every garbage collection empties, it keeps them: in a
-// busy room a thousand writers each take a 64 KiB buffer several times a
-// second, and making them anew after every collection was a third of
-// what the server allocated, which brought on the next collection
-// sooner, in which each writer that allocates is parked until marking
-// ends.
-type bufferPool chan any
-
-// Get returns an idle buffer, or nil, for which gorilla/websocket makes
-// one.
-func (p bufferPool) Get() any {
-	select {
-	case b := <-p:
-		return b
-	default:
-		return nil
-	}
-}
-
-// Put keeps b when there is room.
-func (p bufferPool) Put(b any) {
-	select {
-	case p <- b:
-	default:
-	}
 }
 
 // Stats returns the hub's counters.

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"sync"
@@ -164,56 +165,100 @@ func (s *Socket) heard() { s.lastHeard.Store(time.Now().UnixNano()) }
 // LastHeard is when the peer last sent a message or a pong.
 func (s *Socket) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()) }
 
-// Send writes each frame as one text message.
-func (s *Socket) Send(frames [][]byte) error {
+// Send writes each frame as one text message, all in one system call.
+func (s *Socket) Send(frames [][]byte) error { return s.write(frames, false) }
+
+// sendJoined writes frames joined into one text message, in one system
+// call: htmx swaps a message's top-level elements one by one.
+func (s *Socket) sendJoined(frames [][]byte) error { return s.write(frames, true) }
+
+// write frames the messages itself and writes them to the connection in
+// one call, where gorilla/websocket would make a system call of each
+// message: a busy room sends a subscriber dozens of messages per write,
+// and the calls, not the copies, are what fan-out spends its time on.
+// Server frames are simple (RFC 6455, section 5.2: no mask, and no
+// compression was agreed). gorilla/websocket's own writes (pongs, a close
+// it answers) cannot land inside these bytes: a connection's Write calls
+// do not interleave, and this is one call.
+func (s *Socket) write(frames [][]byte, joined bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.closed {
 		return errClosed
 	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
-	for _, f := range frames {
-		if err := s.conn.WriteMessage(websocket.TextMessage, f); err != nil {
-			return err
+	bp := s.hub.getWriteBuf()
+	defer s.hub.putWriteBuf(bp)
+	buf := (*bp)[:0]
+	if joined {
+		n := 0
+		for _, f := range frames {
+			n += len(f)
+		}
+		buf = appendTextHeader(buf, n)
+		for _, f := range frames {
+			buf = append(buf, f...)
+		}
+	} else {
+		for _, f := range frames {
+			buf = appendTextHeader(buf, len(f))
+			buf = append(buf, f...)
 		}
 	}
-	return nil
+	*bp = buf
+	nc := s.conn.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
+	_, err := nc.Write(buf)
+	return err
 }
 
-// sendJoined writes frames joined into one text message, which costs one
-// system call however many there are: htmx swaps a message's top-level
-// elements one by one.
-func (s *Socket) sendJoined(frames [][]byte) error {
-	if len(frames) == 1 {
-		return s.Send(frames)
+// appendTextHeader appends the header of an unmasked, final text frame
+// holding n bytes.
+func appendTextHeader(dst []byte, n int) []byte {
+	const finText = 0x81
+	switch {
+	case n < 126:
+		return append(dst, finText, byte(n))
+	case n <= 0xFFFF:
+		return append(dst, finText, 126, byte(n>>8), byte(n))
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
-	w, err := s.conn.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
-	}
-	for _, f := range frames {
-		if _, err := w.Write(f); err != nil {
-			return err
-		}
-	}
-	return w.Close()
+	return binary.BigEndian.AppendUint64(append(dst, finText, 127), uint64(n))
 }
 
-// sendPrepared writes a message framed once for every connection.
-func (s *Socket) sendPrepared(pm *websocket.PreparedMessage) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed {
-		return errClosed
+// writeBuffersKept is how many idle write buffers the hub keeps: as
+// many as writes that run at once on a busy instance, 4 MiB or more.
+const writeBuffersKept = 64
+
+// maxKeptWriteBuf is the largest write buffer kept for another write; a
+// larger one (a whole log re-rendered) is let go.
+const maxKeptWriteBuf = 256 << 10
+
+// getWriteBuf returns an idle write buffer, or a new one of 64 KiB, which
+// holds a batch of queued fragments.
+//
+// Idle buffers are kept in a bounded free list rather than a sync.Pool,
+// which every garbage collection empties: in a busy room a thousand
+// writers each take a buffer several times a second, and making them
+// anew after every collection brought on the next one sooner, in which
+// each writer that allocates is parked until marking ends.
+func (h *Hub) getWriteBuf() *[]byte {
+	select {
+	case b := <-h.writeBufs:
+		return b
+	default:
+		b := make([]byte, 0, 64<<10)
+		return &b
 	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
-	return s.conn.WritePreparedMessage(pm)
+}
+
+// putWriteBuf keeps b for another write, when there is room.
+func (h *Hub) putWriteBuf(b *[]byte) {
+	if cap(*b) > maxKeptWriteBuf {
+		return
+	}
+	select {
+	case h.writeBufs <- b:
+	default:
+	}
 }
 
 // errClosed is what writing to a closed socket returns.

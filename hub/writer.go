@@ -3,8 +3,6 @@ package hub
 import (
 	"context"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // write is the writer: it does what is due, in order of urgency, until
@@ -78,15 +76,8 @@ func (c *Client) finish() {
 	close(c.finished)
 }
 
-// preparedSender is a wire that can send a message framed once for
-// every connection: the hub's own pages.
-type preparedSender interface {
-	sendPrepared(pm *websocket.PreparedMessage) error
-}
-
 // writeQueued sends batch, skipping messages the peer already holds (Seq
-// <= shown). One event alone, in one frame, goes out as it was framed for
-// everyone, where the wire allows it.
+// <= shown), in one Send.
 func (c *Client) writeQueued(batch []*outbound) error {
 	n := 0
 	for _, f := range batch {
@@ -99,11 +90,6 @@ func (c *Client) writeQueued(batch []*outbound) error {
 	batch = batch[:n]
 	if len(batch) == 0 {
 		return nil
-	}
-	if len(batch) == 1 {
-		if ps, ok := c.wire.(preparedSender); ok && batch[0].enc[c.format].pm != nil {
-			return ps.sendPrepared(batch[0].enc[c.format].pm)
-		}
 	}
 	frames := c.frames[:0]
 	for _, f := range batch {
