@@ -171,8 +171,8 @@ type Hub struct {
 	encoders []Encoder
 	// writeBufs holds idle write buffers (see getWriteBuf).
 	writeBufs chan *[]byte
-	cfg      Config
-	upgrader websocket.Upgrader
+	cfg       Config
+	upgrader  websocket.Upgrader
 
 	// rooms maps room ID to *room. Join and leave change it under mu;
 	// delivery only loads from it.
