@@ -237,3 +237,27 @@ func TestSockJSSignsInWithAToken(t *testing.T) {
 		t.Errorf("CONNECTED %v, want user-name Ada", f.Headers)
 	}
 }
+
+func TestSockJSSecondPollWhileTheFirstWaitsIsRefused(t *testing.T) {
+	s := mustStart(t, options{})
+	p := s.sockJSPoll(t, "twice")
+	// Two polls at once: one is attached and waits, since there is
+	// nothing to send yet; the other is refused as the protocol says,
+	// after the server asked again in case the first was only letting
+	// go.
+	answers := make(chan string, 2)
+	for range 2 {
+		go func() {
+			_, body := p.post("/xhr", nil)
+			answers <- body
+		}()
+	}
+	refused := <-answers
+	if !strings.HasPrefix(refused, `c[2010,`) {
+		t.Fatalf("first answer %q, want a refusal with 2010", refused)
+	}
+	p.send(frame(stomp.CONNECT, "", "accept-version", "1.2", "host", "localhost"))
+	if got := <-answers; !strings.Contains(got, "CONNECTED") {
+		t.Fatalf("the waiting poll got %q, want CONNECTED", got)
+	}
+}
