@@ -95,7 +95,7 @@ func TestAccess(t *testing.T) {
 		c := s.dial(t, nil)
 		c.connect("login", bob.Email, "passcode", secret)
 		c.receipt(frame(stomp.SUBSCRIBE, "", "id", "e", "destination", stomp.ErrorsQueue))
-		before := c.receipt(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(private.ID, 10)+`,"message":"let me in"}`,
+		before := c.refused(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(private.ID, 10)+`,"message":"let me in"}`,
 			"destination", stomp.AppMessage))
 		if len(before) != 1 || body[stomp.ErrorBody](t, before[0]).Reason != "no_room" {
 			t.Errorf("got %v, want one no_room", before)

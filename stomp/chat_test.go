@@ -100,7 +100,7 @@ func TestRefusedSends(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := c.receipt(frame(stomp.SEND, tt.body, "destination", stomp.AppMessage))
+			before := c.refused(frame(stomp.SEND, tt.body, "destination", stomp.AppMessage))
 			if len(before) != 1 {
 				t.Fatalf("got %d frames before the RECEIPT, want one MESSAGE", len(before))
 			}
@@ -123,7 +123,7 @@ func TestRefusedSends(t *testing.T) {
 				t.Fatalf("within the burst: %d frames before the RECEIPT", len(before))
 			}
 		}
-		before := send()
+		before := c.refused(frame(stomp.SEND, `{"chatRoomId":`+room+`,"message":"hi"}`, "destination", stomp.AppMessage))
 		if len(before) != 1 || body[stomp.ErrorBody](t, before[0]).Reason != "too_fast" {
 			t.Fatalf("over the rate: %v, want one too_fast", before)
 		}
@@ -131,7 +131,7 @@ func TestRefusedSends(t *testing.T) {
 	// Without a subscription to the errors queue, a refusal is not told,
 	// and the session goes on all the same.
 	c.receipt(frame(stomp.UNSUBSCRIBE, "", "id", "errors"))
-	if before := c.receipt(frame(stomp.SEND, `{}`, "destination", stomp.AppMessage)); len(before) != 0 {
+	if before := c.refused(frame(stomp.SEND, `{}`, "destination", stomp.AppMessage)); len(before) != 0 {
 		t.Errorf("unsubscribed from the errors queue: got %d frames", len(before))
 	}
 }
@@ -149,7 +149,7 @@ func TestArchivedRoom(t *testing.T) {
 	c := s.dial(t, nil)
 	c.connect("login", admin.Email, "passcode", secret)
 	c.receipt(frame(stomp.SUBSCRIBE, "", "id", "e", "destination", stomp.ErrorsQueue))
-	before := c.receipt(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(s.general.ID, 10)+`,"message":"hi"}`, "destination", stomp.AppMessage))
+	before := c.refused(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(s.general.ID, 10)+`,"message":"hi"}`, "destination", stomp.AppMessage))
 	if len(before) != 1 || body[stomp.ErrorBody](t, before[0]).Reason != "archived" {
 		t.Errorf("SEND to an archived room: %v, want one archived", before)
 	}
@@ -330,7 +330,7 @@ func TestSubscriptionHeadersEscaped(t *testing.T) {
 			c := s.dial(t, nil)
 			c.connect("accept-version", v.version)
 			c.receipt(frame(stomp.SUBSCRIBE, "", "id", v.id, "destination", stomp.ErrorsQueue))
-			before := c.receipt(frame(stomp.SEND, `{"chatRoomId":`+room+`,"message":""}`, "destination", stomp.AppMessage))
+			before := c.refused(frame(stomp.SEND, `{"chatRoomId":`+room+`,"message":""}`, "destination", stomp.AppMessage))
 			if len(before) != 1 || header(before[0], "subscription") != v.id {
 				t.Fatalf("got %v, want one MESSAGE for subscription %q", before, v.id)
 			}

@@ -175,7 +175,10 @@ func (c *conn) handle(f *Frame) bool {
 	default:
 		perr = c.dispatch(f)
 	}
-	if perr != nil {
+	switch {
+	case perr == errRefused:
+		return true
+	case perr != nil:
 		c.fail(perr.code, perr.message, receipt)
 		return false
 	}
@@ -220,6 +223,10 @@ type protocolError struct {
 	code    int
 	message string
 }
+
+// errRefused is what a refused SEND returns: the client was told why on
+// ErrorsQueue, the session goes on, and no RECEIPT answers the SEND.
+var errRefused = &protocolError{}
 
 func refuse(code int, message string) *protocolError {
 	return &protocolError{code: code, message: message}

@@ -366,6 +366,25 @@ func (c *client) receipt(f *stomp.Frame) []*stomp.Frame {
 	}
 }
 
+// refused sends f, a SEND the server is to refuse, with a receipt
+// header, and returns the frames that came for it: the refusal on the
+// errors queue. A RECEIPT for it fails the test, since a RECEIPT says
+// that a message was stored: a join, sent after f with a receipt of its
+// own, proves that none is coming.
+func (c *client) refused(f *stomp.Frame) []*stomp.Frame {
+	c.t.Helper()
+	id := fmt.Sprintf("refused%d", time.Now().UnixNano())
+	f.Set("receipt", id)
+	c.send(f)
+	before := c.receipt(frame(stomp.SEND, "{}", "destination", stomp.PublishJoin))
+	for _, got := range before {
+		if got.Command == stomp.RECEIPT {
+			c.t.Fatalf("a refused SEND was answered with %v, want no RECEIPT", got.Headers)
+		}
+	}
+	return before
+}
+
 // body decodes a MESSAGE's JSON body.
 func body[T any](t testing.TB, f *stomp.Frame) T {
 	t.Helper()

@@ -52,13 +52,11 @@ func (c *conn) send(f *Frame) *protocolError {
 	receipt := header(f, HeaderReceipt)
 	var body sendBody
 	if err := json.Unmarshal(f.Body, &body); err != nil {
-		c.report("", chat.Fail(chat.Unreadable), receipt)
-		return nil
+		return c.refuseSend("", chat.Fail(chat.Unreadable), receipt)
 	}
 	room, ok := roomID(body.ChatRoomID)
 	if !ok {
-		c.report(string(body.ChatRoomID), chat.Fail(chat.NoRoom), receipt)
-		return nil
+		return c.refuseSend(string(body.ChatRoomID), chat.Fail(chat.NoRoom), receipt)
 	}
 	roomText := strconv.FormatInt(room, 10)
 	ctx, cancel := context.WithTimeout(c.ctx, requestTimeout)
@@ -67,16 +65,13 @@ func (c *conn) send(f *Frame) *protocolError {
 	switch {
 	case err != nil:
 		c.logInternal("check access", err)
-		c.report(roomText, err, receipt)
-		return nil
+		return c.refuseSend(roomText, err, receipt)
 	case reason == chat.SignedOut:
 		return refuse(hub.ClosePolicy, "signed out")
 	case reason == chat.Archived:
-		c.report(roomText, chat.Fail(chat.Archived), receipt)
-		return nil
+		return c.refuseSend(roomText, chat.Fail(chat.Archived), receipt)
 	case reason != "":
-		c.report(roomText, chat.Fail(chat.NoRoom), receipt)
-		return nil
+		return c.refuseSend(roomText, chat.Fail(chat.NoRoom), receipt)
 	}
 	token := body.Token
 	if token == "" {
@@ -89,9 +84,17 @@ func (c *conn) send(f *Frame) *protocolError {
 	_, _, err = c.srv.svc.Post(ctx, chat.Post{Room: room, Author: c.account.User, Body: body.Message, Token: token})
 	if err != nil {
 		c.logInternal("post message", err)
-		c.report(roomText, err, receipt)
+		return c.refuseSend(roomText, err, receipt)
 	}
 	return nil
+}
+
+// refuseSend tells the client, on ErrorsQueue, why a SEND was refused,
+// and returns errRefused: the session goes on, and the SEND's receipt is
+// not answered, since a RECEIPT says that the message was stored.
+func (c *conn) refuseSend(room string, err error, receipt string) *protocolError {
+	c.report(room, err, receipt)
+	return errRefused
 }
 
 // roomID reads a chatRoomId: a JSON string or number holding a room ID.
@@ -182,7 +185,9 @@ func (c *conn) transaction(f *Frame) *protocolError {
 	delete(c.tx, tx)
 	if f.Command == COMMIT {
 		for _, f := range frames {
-			if perr := c.apply(f); perr != nil {
+			// A refused SEND of the transaction is told on its own; the
+			// others still take effect.
+			if perr := c.apply(f); perr != nil && perr != errRefused {
 				return perr
 			}
 		}

@@ -135,16 +135,17 @@ func TestFramesSplitAndJoined(t *testing.T) {
 	if r := c.expect(stomp.RECEIPT); header(r, "receipt-id") != "s1" {
 		t.Errorf("first receipt-id %q, want s1", header(r, "receipt-id"))
 	}
-	// The SEND's body is not JSON: told on the errors queue, and the
-	// session goes on.
+	// The SEND's body is not JSON: told on the errors queue, with no
+	// RECEIPT, and the session goes on.
 	if b := body[stomp.ErrorBody](t, c.expect(stomp.MESSAGE)); b.Reason != "unreadable" || b.Receipt != "s2" {
 		t.Errorf("error body %+v, want reason unreadable for receipt s2", b)
 	}
-	if r := c.expect(stomp.RECEIPT); header(r, "receipt-id") != "s2" {
-		t.Errorf("second receipt-id %q, want s2", header(r, "receipt-id"))
+	if c.messages != 3 {
+		t.Errorf("read %d WebSocket messages for 3 frames, want one each", c.messages)
 	}
-	if c.messages != 4 {
-		t.Errorf("read %d WebSocket messages for 4 frames, want one each", c.messages)
+	c.send(frame(stomp.SEND, "", "destination", stomp.PublishJoin, "receipt", "s3"))
+	if r := c.expect(stomp.RECEIPT); header(r, "receipt-id") != "s3" {
+		t.Errorf("receipt-id %q, want s3: the refused SEND gets none", header(r, "receipt-id"))
 	}
 }
 

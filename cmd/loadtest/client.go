@@ -80,13 +80,12 @@ type client struct {
 	secret string
 	// The STOMP reader's: pend are the room's messages read since the
 	// last flushSTOMP, the first at pendAt, in pendFrames websocket
-	// messages of pendBytes; refused is the receipt of the last refused
-	// SEND, whose RECEIPT is to be skipped; stompErr the message of the
-	// last ERROR frame.
+	// messages of pendBytes; stompErr is the message of the last ERROR
+	// frame.
 	pend                  []item
 	pendAt                time.Duration
 	pendFrames, pendBytes int64
-	refused, stompErr     string
+	stompErr              string
 }
 
 // link is one open websocket.

@@ -307,10 +307,6 @@ func (c *client) frameSTOMP(f *stomp.Frame, size int) {
 		c.pendBytes += int64(size)
 	case stomp.RECEIPT:
 		id, _ := f.Get("receipt-id")
-		if id != "" && id == c.refused {
-			c.refused = "" // the refusal was handed over already
-			return
-		}
 		c.answer(reply{receipt: id})
 	case stomp.ERROR:
 		c.stompErr, _ = f.Get("message")
@@ -333,9 +329,8 @@ func (c *client) comparable(text []byte) []byte {
 	return []byte(html.EscapeString(string(text)))
 }
 
-// refusedSTOMP hands a refusal told on the errors queue to the sender.
-// The RECEIPT of the refused SEND follows it (the server answers the
-// frame's receipt header after acting on it) and is then skipped.
+// refusedSTOMP hands a refusal told on the errors queue to the sender;
+// a refused SEND gets no RECEIPT.
 func (c *client) refusedSTOMP(body []byte) {
 	var e struct {
 		Type, Reason, Message, Receipt string
@@ -344,7 +339,6 @@ func (c *client) refusedSTOMP(body []byte) {
 		c.r.errs.add("conn %d: unreadable MESSAGE on %s: %q", c.id, stomp.ErrorsQueue, body)
 		return
 	}
-	c.refused = e.Receipt
 	c.answer(reply{receipt: e.Receipt, refusal: e.Reason + ": " + e.Message})
 }
 

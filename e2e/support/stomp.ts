@@ -218,8 +218,9 @@ export class StompPeer {
 
   /**
    * publish SENDs a message to a room as the tutorial does, with a
-   * RECEIPT asked for: it resolves once the server says the frame took
-   * effect (the message is stored, or its refusal told). extra goes into
+   * RECEIPT asked for: it resolves once the server says the message is
+   * stored (the RECEIPT) or refused (on /user/queue/errors, naming the
+   * receipt). extra goes into
    * the JSON body too (a `writer`, which the server must ignore).
    */
   async publish(room: string, message: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -367,7 +368,8 @@ export class StompPeer {
 
   /**
    * withReceipt sends a frame with a receipt header through send and
-   * waits for its RECEIPT; an ERROR or a close first fails it.
+   * waits for its RECEIPT, or a refusal naming it; an ERROR or a close
+   * first fails it.
    */
   private async withReceipt(what: string, send: (receipt: string) => unknown): Promise<void> {
     const receipt = `r-${++this.receipts}`;
@@ -381,6 +383,9 @@ export class StompPeer {
     send(receipt);
     await this.waitFor(`RECEIPT for ${what}`, WAIT, () => {
       if (got) return true;
+      // A refused SEND gets no RECEIPT (a RECEIPT says the message was
+      // stored): its refusal on /user/queue/errors names the receipt.
+      if (this.refusals.some((r) => r.receipt === receipt)) return true;
       if (this.stompErrors.length > errors) throw new Error(`ERROR instead of a RECEIPT for ${what}: ${describeFrame(this.stompErrors[errors])}`);
       if (this.closes.length > closes) throw new Error(`closed (${JSON.stringify(this.closes[closes])}) before a RECEIPT for ${what}`);
       return undefined;
