@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -118,14 +119,21 @@ func (s *Store) Sessions(ctx context.Context, user int64) ([]chat.Session, error
 // sorted. The sessions of other users are never deleted, whatever ids
 // holds.
 func (s *Store) DeleteSessions(ctx context.Context, user int64, ids ...string) ([]string, error) {
-	query, args := `DELETE FROM sessions WHERE user_id = ?`, []any{user}
+	return deleteOwned(ctx, s, "sessions", user, ids)
+}
+
+// deleteOwned deletes the rows of table (sessions or tokens) that belong
+// to user and have the given ids, or all of user's when ids is empty, and
+// returns the IDs deleted, sorted.
+func deleteOwned[ID cmp.Ordered](ctx context.Context, s *Store, table string, user int64, ids []ID) ([]ID, error) {
+	query, args := `DELETE FROM `+table+` WHERE user_id = ?`, []any{user}
 	if len(ids) > 0 {
 		query += ` AND id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `)`
 		for _, id := range ids {
 			args = append(args, id)
 		}
 	}
-	deleted := []string{}
+	deleted := []ID{}
 	defer s.boundWAL()
 	// RETURNING in a transaction, whose COMMIT lets the auto-checkpoint
 	// run: see Store.write.
@@ -136,7 +144,7 @@ func (s *Store) DeleteSessions(ctx context.Context, user int64, ids ...string) (
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
+			var id ID
 			if err := rows.Scan(&id); err != nil {
 				return err
 			}
@@ -146,7 +154,7 @@ func (s *Store) DeleteSessions(ctx context.Context, user int64, ids ...string) (
 	})
 	s.noteWrite(err)
 	if err != nil {
-		return nil, wrap("delete sessions", err)
+		return nil, wrap("delete "+table, err)
 	}
 	slices.Sort(deleted)
 	return deleted, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"hxchat/chat"
@@ -149,36 +147,5 @@ func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 // user's tokens when ids is empty, and returns the IDs deleted, sorted.
 // The tokens of other users are never deleted, whatever ids holds.
 func (s *Store) DeleteTokens(ctx context.Context, user int64, ids ...int64) ([]int64, error) {
-	query, args := `DELETE FROM tokens WHERE user_id = ?`, []any{user}
-	if len(ids) > 0 {
-		query += ` AND id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `)`
-		for _, id := range ids {
-			args = append(args, id)
-		}
-	}
-	deleted := []int64{}
-	defer s.boundWAL()
-	// RETURNING in a transaction, whose COMMIT lets the auto-checkpoint
-	// run: see Store.write.
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query+` RETURNING id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			deleted = append(deleted, id)
-		}
-		return rows.Err()
-	})
-	s.noteWrite(err)
-	if err != nil {
-		return nil, wrap("delete tokens", err)
-	}
-	slices.Sort(deleted)
-	return deleted, nil
+	return deleteOwned(ctx, s, "tokens", user, ids)
 }
