@@ -168,6 +168,37 @@ func (s *Socket) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load())
 // Send writes each frame as one text message, all in one system call.
 func (s *Socket) Send(frames [][]byte) error { return s.write(frames, false) }
 
+// SendParts writes len(parts)/per text messages, each made of per
+// consecutive parts, all in one system call: a transport whose messages
+// share most of their bytes (STOMP's MESSAGE frames, one tail encoded for
+// every subscriber behind each subscription's own headers) sends them
+// without first copying each message together.
+func (s *Socket) SendParts(parts [][]byte, per int) error {
+	if per <= 0 || len(parts)%per != 0 {
+		return errors.New("hub: SendParts: parts do not divide into messages")
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	bp := s.hub.getWriteBuf()
+	defer s.hub.putWriteBuf(bp)
+	buf := (*bp)[:0]
+	for i := 0; i < len(parts); i += per {
+		n := 0
+		for _, p := range parts[i : i+per] {
+			n += len(p)
+		}
+		buf = appendTextHeader(buf, n)
+		for _, p := range parts[i : i+per] {
+			buf = append(buf, p...)
+		}
+	}
+	*bp = buf
+	return s.flush(buf)
+}
+
 // sendJoined writes frames joined into one text message, in one system
 // call: htmx swaps a message's top-level elements one by one.
 func (s *Socket) sendJoined(frames [][]byte) error { return s.write(frames, true) }
@@ -205,6 +236,12 @@ func (s *Socket) write(frames [][]byte, joined bool) error {
 		}
 	}
 	*bp = buf
+	return s.flush(buf)
+}
+
+// flush writes buf, framed messages, to the connection in one call.
+// s.wmu is held.
+func (s *Socket) flush(buf []byte) error {
 	nc := s.conn.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
 	_, err := nc.Write(buf)

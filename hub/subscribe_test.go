@@ -251,3 +251,23 @@ func TestShutdownClosesSubscribers(t *testing.T) {
 		t.Errorf("Subscribe after Shutdown: got %v, want ErrShuttingDown", err)
 	}
 }
+
+func TestSocketFramesMessagesOfEverySize(t *testing.T) {
+	e := newEnv(t, hub.Config{})
+	room := e.room(t, "r")
+	s := e.sub(t, room, 1, "ann", -1)
+	s.waitFor("joined ann")
+	// The lengths around each change of a frame header's length field.
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
+		want := strings.Repeat("x", n)
+		s.send("echo " + want)
+		_ = s.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, got, err := s.conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if string(got) != want {
+			t.Fatalf("%d bytes: got %d bytes back", n, len(got))
+		}
+	}
+}

@@ -244,13 +244,25 @@ func (c *conn) failed(what string, err error) *protocolError {
 
 // write sends frames, unless the session is closed.
 func (c *conn) write(frames [][]byte) error {
+	return c.transmit(func() error { return c.t.Send(frames) })
+}
+
+// writeParts sends frames made of per consecutive parts each, through a
+// transport that can (see partsSender), unless the session is closed.
+func (c *conn) writeParts(ps partsSender, parts [][]byte, per int) error {
+	return c.transmit(func() error { return ps.SendParts(parts, per) })
+}
+
+// transmit runs a write of the transport's, unless the session is
+// closed.
+func (c *conn) transmit(write func() error) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
 		return errClosed
 	}
 	c.lastSent.Store(time.Now().UnixNano())
-	err := c.t.Send(frames)
+	err := write()
 	if err != nil {
 		// The transport failed: nothing more can be said on it.
 		go c.close(hub.CloseAbnormal, "", nil)

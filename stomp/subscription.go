@@ -82,6 +82,15 @@ func (s *subscription) Format() hub.Format { return s.c.srv.cfg.Format }
 // (the hub queues live events meanwhile, up to its own slow-consumer
 // limit). A window that stays full for AckWait is a slow consumer.
 func (s *subscription) Send(tails [][]byte) error {
+	if ps, ok := s.c.t.(partsSender); ok && s.mode == ackAuto {
+		// Each frame is the subscription's prefix and the shared tail,
+		// written as they are.
+		parts := make([][]byte, 0, 2*len(tails))
+		for _, t := range tails {
+			parts = append(parts, s.prefix, t)
+		}
+		return s.c.writeParts(ps, parts, 2)
+	}
 	// The frames are cut from one buffer, taken from a pool and given
 	// back once written: a Transport keeps nothing it was sent. Its size
 	// is known up front, so that appending never moves it.

@@ -30,11 +30,21 @@ type Transport interface {
 	Close(code int, text string)
 }
 
+// partsSender is a Transport that can send frames given in parts, each
+// frame the concatenation of per consecutive parts, without their being
+// copied together first: a hub.Socket.
+type partsSender interface {
+	SendParts(parts [][]byte, per int) error
+}
+
 // socket is a Transport over a hub.Socket.
 type socket struct{ s *hub.Socket }
 
 func (t socket) Read(handle func([]byte) bool) error { return t.s.ReadLoop(handle) }
 func (t socket) Send(frames [][]byte) error          { return t.s.Send(frames) }
-func (t socket) Ping() error                         { return t.s.Ping() }
-func (t socket) LastHeard() time.Time                { return t.s.LastHeard() }
-func (t socket) Close(code int, text string)         { t.s.Close(code, text) }
+func (t socket) SendParts(parts [][]byte, per int) error {
+	return t.s.SendParts(parts, per)
+}
+func (t socket) Ping() error                 { return t.s.Ping() }
+func (t socket) LastHeard() time.Time        { return t.s.LastHeard() }
+func (t socket) Close(code int, text string) { t.s.Close(code, text) }
