@@ -55,6 +55,11 @@ type Client struct {
 	resumeTimer *time.Timer
 	// pingDue is set when the writer is to send a ping.
 	pingDue bool
+	// urgent is set when a reply is queued, which the writer sends
+	// without waiting out its interval; wake, while the writer naps,
+	// tells it so.
+	urgent bool
+	wake   chan struct{}
 	// closing is set when the client must end; closeCode and closeText
 	// say how the writer closes its wire, unless leaving is set: the
 	// client then only leaves its room (an unsubscribe).
@@ -115,9 +120,18 @@ func (c *Client) Context() context.Context {
 }
 
 // Reply sends data, one frame in the client's format, to this client
-// only. It never blocks.
+// only, without waiting out the writer's interval. It never blocks.
 func (c *Client) Reply(data []byte) {
 	c.enqueue(c.hub.reply(c.format, [][]byte{data}))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.urgent = true
+	if c.wake != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Resume tells the client which message the peer holds last, so that it

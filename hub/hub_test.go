@@ -615,3 +615,18 @@ func TestConcurrentPostersAreShownOnceInOrder(t *testing.T) {
 	wg.Wait()
 	c.wantSeqs(msgs...)
 }
+
+func TestReplyIsNotHeldForTheWriteInterval(t *testing.T) {
+	e := newEnv(t, hub.Config{WriteInterval: time.Hour})
+	room := e.room(t, "r")
+	c := e.join(t, room, 1, "ann")
+	// The writer has written (the presence update) and waits out its
+	// interval, an hour; a message for the room waits with it, but the
+	// answer to what the page sent does not, and takes the message along.
+	m := e.post(t, room, "queued")
+	deliver(e.hub, m)
+	c.send("echo the answer")
+	if got := c.waitFor("the answer"); !strings.Contains(got, "the answer") {
+		t.Fatalf("got %q", got)
+	}
+}

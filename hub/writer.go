@@ -13,6 +13,14 @@ import (
 // after a quiet spell goes out at once.
 func (c *Client) write() {
 	cfg := c.hub.cfg
+	// nap is the writer's timer for the rest of an interval, made at its
+	// first nap and dropped with the writer.
+	var nap *time.Timer
+	defer func() {
+		if nap != nil {
+			nap.Stop()
+		}
+	}()
 	for {
 		c.mu.Lock()
 		switch {
@@ -38,6 +46,7 @@ func (c *Client) write() {
 		case c.live && len(c.queue) > 0:
 			batch := c.queue
 			c.queue, c.spare = c.spare, nil
+			c.urgent = false
 			c.mu.Unlock()
 			began := time.Now()
 			if err := c.writeQueued(batch); err != nil {
@@ -49,16 +58,46 @@ func (c *Client) write() {
 			// queued by then, and the same goroutine, its stack grown,
 			// writes it instead of a new one. A writer that ends has
 			// waited out the interval, so the next one may write at once.
-			time.Sleep(time.Until(began.Add(cfg.WriteInterval)))
+			c.nap(time.Until(began.Add(cfg.WriteInterval)), &nap)
 		default:
 			// Idle: give the queue's memory back with the goroutine.
-			c.writing, c.spare, c.frames = false, nil, nil
+			c.writing, c.spare, c.frames, c.wake = false, nil, nil, nil
 			if len(c.queue) == 0 {
 				c.queue = nil
 			}
 			c.mu.Unlock()
 			return
 		}
+	}
+}
+
+// nap waits out d, the rest of the writer's interval, unless a reply is
+// queued: the answer to what the peer sent (the fresh form after a post)
+// goes out at once, since the person waits for it and their next send
+// waits for it, where the room's messages may wait for the interval.
+func (c *Client) nap(d time.Duration, t **time.Timer) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.urgent {
+		c.mu.Unlock()
+		return
+	}
+	if c.wake == nil {
+		c.wake = make(chan struct{}, 1)
+	}
+	wake := c.wake
+	c.mu.Unlock()
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	select {
+	case <-(*t).C:
+	case <-wake:
+		(*t).Stop()
 	}
 }
 
