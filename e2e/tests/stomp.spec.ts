@@ -105,6 +105,9 @@ test('a program that reconnects with after-seq gets exactly the messages it miss
   const creds = { login: 'bea@example.com', passcode: token };
   const bot = await peers.connect(server.url, creds);
   await bot.subscribe(roomId);
+  // The page shows Bea present before she leaves: a join and a leave
+  // within one presence update (250 ms) show neither, as a reload does.
+  await expect(online(ada.page).getByRole('listitem')).toHaveText(['Ada', 'Bea']);
   await send(ada.page, 'Seen before leaving');
   await bot.waitForChats(1);
   const last = bot.lastSeq(roomId);
