@@ -247,24 +247,9 @@ func roomSubject(r Room) string {
 // broker was cut off): "" when it may, else the reason it may not.
 // session is a browser session's ID or a token's TokenSession.
 func (s *Service) Recheck(ctx context.Context, room, user int64, session string) (Reason, error) {
-	viewer := Account{User: User{ID: user}}
-	if id, ok := tokenOfSession(session); ok && !s.open {
-		a, reason, err := s.recheckToken(ctx, user, id)
-		if reason != "" || err != nil {
-			return reason, err
-		}
-		viewer = a
-	} else if !s.open {
-		sess, a, err := s.store.Session(ctx, session)
-		if code := ErrorCode(err); code == Unauthenticated {
-			return SignedOut, nil
-		} else if err != nil {
-			return "", err
-		}
-		if sess.User != user || a.Deactivated {
-			return SignedOut, nil
-		}
-		viewer = a
+	viewer, reason, err := s.recheckSession(ctx, user, session)
+	if reason != "" || err != nil {
+		return reason, err
 	}
 	r, err := s.Enter(ctx, viewer, room)
 	if code := ErrorCode(err); code == NotFound {
@@ -276,6 +261,37 @@ func (s *Service) Recheck(ctx context.Context, room, user int64, session string)
 		return Archived, nil
 	}
 	return "", nil
+}
+
+// RecheckSession tells whether user's session (a browser session's ID,
+// or TokenSession of a token) still holds: "" when it does, SignedOut when
+// it ended or the account was deactivated. In open mode every session
+// holds. A connection that is in no room is checked with it after the
+// broker may have lost the events that end sessions.
+func (s *Service) RecheckSession(ctx context.Context, user int64, session string) (Reason, error) {
+	_, reason, err := s.recheckSession(ctx, user, session)
+	return reason, err
+}
+
+// recheckSession is RecheckSession, returning the account too.
+func (s *Service) recheckSession(ctx context.Context, user int64, session string) (Account, Reason, error) {
+	viewer := Account{User: User{ID: user}}
+	if s.open {
+		return viewer, "", nil
+	}
+	if id, ok := tokenOfSession(session); ok {
+		return s.recheckToken(ctx, user, id)
+	}
+	sess, a, err := s.store.Session(ctx, session)
+	if code := ErrorCode(err); code == Unauthenticated {
+		return viewer, SignedOut, nil
+	} else if err != nil {
+		return viewer, "", err
+	}
+	if sess.User != user || a.Deactivated {
+		return viewer, SignedOut, nil
+	}
+	return a, "", nil
 }
 
 // RoomRecord is what a store keeps of a new room r with members: r of

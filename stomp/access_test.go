@@ -157,6 +157,26 @@ func TestAccess(t *testing.T) {
 		c.send(frame(stomp.SEND, `{"chatRoomId":`+strconv.FormatInt(s.general.ID, 10)+`,"message":"hi"}`, "destination", stomp.AppMessage))
 		c.failed("signed out")
 	})
+	t.Run("a resync closes the idle connections of sessions that ended unannounced", func(t *testing.T) {
+		// The token is deleted and nothing is published, as when the
+		// broker lost the event: the broker's resync makes every server
+		// check its sessions again.
+		tok, secret := s.mustToken(t, bob)
+		c := s.dial(t, nil)
+		c.connect("login", bob.Email, "passcode", secret)
+		other := s.dial(t, http.Header{"Authorization": {"Bearer " + mustSecret(t, s, bob)}})
+		other.connect()
+		if _, err := s.store.DeleteTokens(t.Context(), bob.ID, tok.ID); err != nil {
+			t.Fatalf("DeleteTokens: %v", err)
+		}
+		s.sink.Resync()
+		f, code := c.failed("signed out")
+		if header(f, "reason") != string(chat.SignedOut) || code != websocket.ClosePolicyViolation {
+			t.Errorf("ERROR %v, close code %d; want reason signed_out, 1008", f.Headers, code)
+		}
+		// The session that holds stays.
+		other.receipt(frame(stomp.SEND, "", "destination", stomp.PublishJoin))
+	})
 }
 
 func TestConnectionLimit(t *testing.T) {

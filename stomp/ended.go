@@ -1,8 +1,10 @@
 package stomp
 
 import (
+	"context"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"hxchat/chat"
 	"hxchat/hub"
@@ -28,9 +30,51 @@ func (s *Server) Deliver(ev chat.Event) {
 	}
 	s.mu.Unlock()
 	for _, c := range ended {
-		note := errorFrame(c.version, endedText[chat.SignedOut], "", Header{"reason", string(chat.SignedOut)})
 		// Not on the broker's receiving path: a write may take WriteWait.
-		go c.close(hub.ClosePolicy, endedText[chat.SignedOut], [][]byte{note})
+		go c.signedOut()
+	}
+}
+
+// signedOut closes the connection of a session that ended, with an ERROR
+// frame saying so and 1008.
+func (c *conn) signedOut() {
+	note := errorFrame(c.version, endedText[chat.SignedOut], "", Header{"reason", string(chat.SignedOut)})
+	c.close(hub.ClosePolicy, endedText[chat.SignedOut], [][]byte{note})
+}
+
+// recheck asks the service whether each connection's session still
+// holds, and closes those that ended: after a broker outage, whose lost
+// events may have been the ones that ended them. (The hub rechecks the
+// subscriptions on its own; this covers the connections it does not
+// hold.) One question per person and session, however many connections.
+func (s *Server) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type key struct {
+		user    int64
+		session string
+	}
+	s.mu.Lock()
+	conns := make(map[key][]*conn)
+	for c := range s.conns {
+		if c.connected.Load() {
+			k := key{c.account.ID, c.session}
+			conns[k] = append(conns[k], c)
+		}
+	}
+	s.mu.Unlock()
+	for k, cs := range conns {
+		reason, err := s.svc.RecheckSession(ctx, k.user, k.session)
+		if err != nil {
+			s.log.Warn("stomp: recheck", "user", k.user, "err", err)
+			return
+		}
+		if reason == "" {
+			continue
+		}
+		for _, c := range cs {
+			go c.signedOut()
+		}
 	}
 }
 
@@ -61,7 +105,12 @@ func (s *Sink) Deliver(ev chat.Event) {
 	}
 }
 
-// Resync tells the hub that events may have been lost. A STOMP
-// connection without subscriptions that missed its session's end learns
-// it at its next SUBSCRIBE or SEND, which check the session again.
-func (s *Sink) Resync() { s.hub.Resync() }
+// Resync tells the hub and the server that events may have been lost:
+// the hub reads the messages it missed and rechecks its subscribers, the
+// server rechecks the sessions of its connections.
+func (s *Sink) Resync() {
+	s.hub.Resync()
+	if srv := s.srv.Load(); srv != nil {
+		go srv.recheck()
+	}
+}

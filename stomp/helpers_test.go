@@ -63,6 +63,8 @@ type stack struct {
 	svc   *chat.Service
 	hub   *hub.Hub
 	stomp *stomp.Server
+	// sink is what the broker delivers to: the hub and the STOMP server.
+	sink *stomp.Sink
 	// general is a room every stack starts with.
 	general chat.Room
 	// posts numbers the tokens of mustPost.
@@ -127,7 +129,7 @@ func mustStart(t testing.TB, opt options) *stack {
 			t.Errorf("stomp Shutdown: %v", err)
 		}
 	})
-	s := &stack{srv: srv, store: store, svc: svc, hub: h, stomp: st}
+	s := &stack{srv: srv, store: store, svc: svc, hub: h, stomp: st, sink: sink}
 	s.general, err = svc.CreateRoom(t.Context(), "", "General")
 	if err != nil {
 		t.Fatalf("CreateRoom: %v", err)

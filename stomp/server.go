@@ -34,6 +34,10 @@ type Service interface {
 	// the connection was open, or a membership taken away, counts at
 	// once, on connections with no subscription too.
 	Recheck(ctx context.Context, room, user int64, session string) (chat.Reason, error)
+	// RecheckSession tells whether user's session still holds: "" when it
+	// does, SignedOut when it ended. Asked of every session after the
+	// broker may have lost the events that end them.
+	RecheckSession(ctx context.Context, user int64, session string) (chat.Reason, error)
 	// Post stores and publishes a message.
 	Post(ctx context.Context, p chat.Post) (chat.Message, bool, error)
 }
