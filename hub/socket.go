@@ -166,13 +166,31 @@ func (s *Socket) heard() { s.lastHeard.Store(time.Now().UnixNano()) }
 func (s *Socket) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()) }
 
 // Send writes each frame as one text message, all in one system call.
-func (s *Socket) Send(frames [][]byte) error { return s.write(frames, false) }
+func (s *Socket) Send(frames [][]byte) error { return s.SendParts(frames, 1) }
+
+// sendJoined writes frames joined into one text message, in one system
+// call: htmx swaps a message's top-level elements one by one.
+func (s *Socket) sendJoined(frames [][]byte) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	return s.SendParts(frames, len(frames))
+}
 
 // SendParts writes len(parts)/per text messages, each made of per
 // consecutive parts, all in one system call: a transport whose messages
 // share most of their bytes (STOMP's MESSAGE frames, one tail encoded for
 // every subscriber behind each subscription's own headers) sends them
 // without first copying each message together.
+//
+// It frames the messages itself and writes them to the connection in one
+// call, where gorilla/websocket would make a system call of each message:
+// a busy room sends a subscriber dozens of messages per write, and the
+// calls, not the copies, are what fan-out spends its time on. Server
+// frames are simple (RFC 6455, section 5.2: no mask, and no compression
+// was agreed). gorilla/websocket's own writes (pongs, a close it answers)
+// cannot land inside these bytes: a connection's Write calls do not
+// interleave, and this is one call.
 func (s *Socket) SendParts(parts [][]byte, per int) error {
 	if per <= 0 || len(parts)%per != 0 {
 		return errors.New("hub: SendParts: parts do not divide into messages")
@@ -196,52 +214,6 @@ func (s *Socket) SendParts(parts [][]byte, per int) error {
 		}
 	}
 	*bp = buf
-	return s.flush(buf)
-}
-
-// sendJoined writes frames joined into one text message, in one system
-// call: htmx swaps a message's top-level elements one by one.
-func (s *Socket) sendJoined(frames [][]byte) error { return s.write(frames, true) }
-
-// write frames the messages itself and writes them to the connection in
-// one call, where gorilla/websocket would make a system call of each
-// message: a busy room sends a subscriber dozens of messages per write,
-// and the calls, not the copies, are what fan-out spends its time on.
-// Server frames are simple (RFC 6455, section 5.2: no mask, and no
-// compression was agreed). gorilla/websocket's own writes (pongs, a close
-// it answers) cannot land inside these bytes: a connection's Write calls
-// do not interleave, and this is one call.
-func (s *Socket) write(frames [][]byte, joined bool) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	bp := s.hub.getWriteBuf()
-	defer s.hub.putWriteBuf(bp)
-	buf := (*bp)[:0]
-	if joined {
-		n := 0
-		for _, f := range frames {
-			n += len(f)
-		}
-		buf = appendTextHeader(buf, n)
-		for _, f := range frames {
-			buf = append(buf, f...)
-		}
-	} else {
-		for _, f := range frames {
-			buf = appendTextHeader(buf, len(f))
-			buf = append(buf, f...)
-		}
-	}
-	*bp = buf
-	return s.flush(buf)
-}
-
-// flush writes buf, framed messages, to the connection in one call.
-// s.wmu is held.
-func (s *Socket) flush(buf []byte) error {
 	nc := s.conn.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteWait))
 	_, err := nc.Write(buf)
