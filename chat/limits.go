@@ -49,13 +49,7 @@ func (k *Keyed) Allow(key string) (ok, first bool) {
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.sweep(now)
-	b := k.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
-		k.buckets[key] = b
-	}
-	b.last = now
+	b := k.bucket(key, now)
 	if b.lim.AllowN(now, 1) {
 		b.reported = false
 		return true, false
@@ -63,6 +57,19 @@ func (k *Keyed) Allow(key string) (ok, first bool) {
 	first = !b.reported
 	b.reported = true
 	return false, first
+}
+
+// bucket returns key's bucket, made full when key has none, and notes
+// that key acted at now; idle buckets are swept first. k.mu is held.
+func (k *Keyed) bucket(key string, now time.Time) *bucket {
+	k.sweep(now)
+	b := k.buckets[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
+		k.buckets[key] = b
+	}
+	b.last = now
+	return b
 }
 
 // Wait returns how long key must wait until it may act once, without
@@ -88,13 +95,7 @@ func (k *Keyed) Spend(key string) {
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.sweep(now)
-	b := k.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
-		k.buckets[key] = b
-	}
-	b.last = now
+	b := k.bucket(key, now)
 	if r := b.lim.ReserveN(now, 1); !r.OK() {
 		return
 	}
