@@ -311,16 +311,9 @@ func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
 	if err := l.write(resumeFrame(c.base, c.room.id, after)); err != nil {
 		return websocket.CloseAbnormalClosure
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.opening(l) {
 		return websocket.CloseGoingAway
 	}
-	c.cur = l
-	close(c.up)
-	c.mu.Unlock()
-	c.lastOpen.Store(int64(c.r.now()))
-	c.openedOnce.Do(func() { close(c.opened) })
 
 	code := c.read(ctx, ws)
 
@@ -329,6 +322,23 @@ func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
 	c.up = make(chan struct{})
 	c.mu.Unlock()
 	return code
+}
+
+// opening makes l the client's open socket, which its senders then
+// write through, and notes the open; it reports false when the run has
+// closed the client meanwhile.
+func (c *client) opening(l *link) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.cur = l
+	close(c.up)
+	c.mu.Unlock()
+	c.lastOpen.Store(int64(c.r.now()))
+	c.openedOnce.Do(func() { close(c.opened) })
+	return true
 }
 
 // read handles frames until the socket fails or closes.

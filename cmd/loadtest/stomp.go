@@ -146,16 +146,9 @@ func (c *client) serveSTOMP(ctx context.Context, ws *websocket.Conn) int {
 			return websocket.CloseAbnormalClosure
 		}
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.opening(l) {
 		return websocket.CloseGoingAway
 	}
-	c.cur = l
-	close(c.up)
-	c.mu.Unlock()
-	c.lastOpen.Store(int64(c.r.now()))
-	c.openedOnce.Do(func() { close(c.opened) })
 
 	code := c.readSTOMP(ctx, ws, dec)
 
