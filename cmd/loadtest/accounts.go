@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -180,23 +178,8 @@ func (p *person) createToken(ctx context.Context, base *url.URL, name string) (s
 		return "", errors.New("GET /account/tokens: no form with a csrf token")
 	}
 	form := url.Values{"name": {name}, "_csrf": {html.UnescapeString(string(m[1]))}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/account/tokens", strings.NewReader(form.Encode()))
+	_, body, err := p.send(ctx, base, "/account/tokens", form, http.StatusOK)
 	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base.String())
-	resp, err := p.hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPage))
-	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("POST /account/tokens: %s", resp.Status)
-		if m := formAlert.FindSubmatch(body); m != nil {
-			err = fmt.Errorf("%w: %q", err, html.UnescapeString(string(m[1])))
-		}
 		return "", err
 	}
 	s := newTokenSecret.FindSubmatch(body)

@@ -182,26 +182,34 @@ var formAlert = regexp.MustCompile(`role="alert"[^>]*>\s*([^<]+?)\s*<`)
 // the server redirects (a 303, as every form of hxchat answers a success
 // with). A refusal's error names the status and the form's alert.
 func (p *person) post(ctx context.Context, base *url.URL, path string, form url.Values) (string, error) {
+	loc, _, err := p.send(ctx, base, path, form, http.StatusSeeOther)
+	return loc, err
+}
+
+// send posts form to path and returns where the answer redirects and its
+// body, or, unless it has status want, an error naming the status and
+// the form's alert.
+func (p *person) send(ctx context.Context, base *url.URL, path string, form url.Values, want int) (string, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", base.String())
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPage))
-	if resp.StatusCode != http.StatusSeeOther {
+	if resp.StatusCode != want {
 		err := fmt.Errorf("POST %s: %s", strings.SplitN(path, "?", 2)[0], resp.Status)
 		if m := formAlert.FindSubmatch(body); m != nil {
 			err = fmt.Errorf("%w: %q", err, html.UnescapeString(string(m[1])))
 		}
-		return "", err
+		return "", nil, err
 	}
-	return resp.Header.Get("Location"), nil
+	return resp.Header.Get("Location"), body, nil
 }
 
 // submit loads the page at path for its form's csrf token (and cookie),
