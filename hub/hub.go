@@ -189,6 +189,12 @@ type Hub struct {
 	// last connection closes, tells the other instances its people left.
 	clients    sync.WaitGroup
 	publishing sync.WaitGroup
+	// pubQueue holds the rosters waiting to be published, in the order
+	// they were made, and pubRunning says that a goroutine sends them;
+	// pubMu guards both (see publish).
+	pubMu      sync.Mutex
+	pubQueue   []chat.Event
+	pubRunning bool
 	closing    atomic.Bool
 	// rosterVersion numbers this instance's rosters.
 	rosterVersion atomic.Int64

@@ -48,21 +48,54 @@ func (r *room) publishRoster(joined, left []chat.User, ask bool) {
 		Left:     left,
 		Ask:      ask,
 	}}
-	h.publishing.Add(1)
-	go func() {
-		defer h.publishing.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
-		defer cancel()
-		if err := h.cfg.Publish(ctx, ev); err != nil {
-			h.log.Warn("publish roster", "room", r.id, "err", err)
-		}
-	}()
+	h.publish(ev)
 	switch {
 	case r.freed:
 	case r.heartbeat == nil:
 		r.heartbeat = time.AfterFunc(h.cfg.RosterEvery, r.beat)
 	default:
 		r.heartbeat.Reset(h.cfg.RosterEvery)
+	}
+}
+
+// publish sends ev to the other instances after every roster queued
+// before it, and returns at once. A room's rosters must arrive in the
+// order they were made: another instance drops a roster older than one
+// it holds, and with it the joins and leaves it announces (a join sent
+// just before the answer to another instance's question was lost so,
+// when the answer, sent on a goroutine of its own, overtook it). One
+// goroutine sends the queue while it is not empty.
+func (h *Hub) publish(ev chat.Event) {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.publishing.Add(1)
+	h.pubQueue = append(h.pubQueue, ev)
+	if !h.pubRunning {
+		h.pubRunning = true
+		go h.sendPublished()
+	}
+}
+
+// sendPublished sends the queued rosters in order until none is left.
+func (h *Hub) sendPublished() {
+	for {
+		h.pubMu.Lock()
+		queue := h.pubQueue
+		h.pubQueue = nil
+		if len(queue) == 0 {
+			h.pubRunning = false
+			h.pubMu.Unlock()
+			return
+		}
+		h.pubMu.Unlock()
+		for _, ev := range queue {
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteWait)
+			if err := h.cfg.Publish(ctx, ev); err != nil {
+				h.log.Warn("publish roster", "room", ev.Room, "err", err)
+			}
+			cancel()
+			h.publishing.Done()
+		}
 	}
 }
 

@@ -2,6 +2,9 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -155,5 +158,37 @@ func TestShutdownWaitsForTheLastRosters(t *testing.T) {
 	close(release)
 	if err := e.hub.Shutdown(context.Background()); err != nil {
 		t.Errorf("Shutdown once the roster went out: %v", err)
+	}
+}
+
+func TestRostersArePublishedInTheOrderTheyWereMade(t *testing.T) {
+	var mu sync.Mutex
+	var versions []int64
+	a := newEnv(t, hub.Config{Instance: "A", Publish: func(_ context.Context, ev chat.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		versions = append(versions, ev.Roster.Version)
+		return nil
+	}})
+	room := a.room(t, "r")
+	// People come and go, each change a roster of its own.
+	for i := range 10 {
+		c := a.join(t, room, int64(i+1), fmt.Sprint("p", i))
+		if i%2 == 1 {
+			c.conn.Close()
+		}
+	}
+	a.hub.Deliver(chat.Event{Kind: chat.EventRoster, Room: room, Roster: &chat.Roster{Instance: "B", Version: 1, Ask: true}})
+	// Shutdown waits for every roster to be published.
+	if err := a.hub.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(versions) < 5 {
+		t.Fatalf("%d rosters published, want one per change at least", len(versions))
+	}
+	if !slices.IsSorted(versions) {
+		t.Errorf("rosters published in the order of versions %v, want increasing", versions)
 	}
 }
