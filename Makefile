@@ -86,11 +86,13 @@ templ-watch: ## Watch .templ and Go files: regenerate, restart the server on Go 
 reload-watch: ## Reload the pages open through templ's proxy when static/css/app.css or static/js changes
 	go run ./cmd/devreload -proxy $(DEV_URL) static/css/app.css $(wildcard static/js/*.js)
 
-vendor: node_modules ## Copy htmx and its websocket extension from node_modules into static/js
+vendor: node_modules ## Copy htmx and its websocket and SSE extensions from node_modules into static/js
 	@mkdir -p static/js
 	cp node_modules/htmx.org/dist/htmx.min.js static/js/htmx.min.js
 	@# htmx-ext-ws 2.x; htmx.org/dist/ext/ws.js is the old 1.x extension.
 	cp node_modules/htmx-ext-ws/dist/ws.min.js static/js/ws.min.js
+	@# htmx-ext-sse 2.2.x, declared compatible with htmx 2.0.x, for compatibility mode.
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/js/sse.min.js
 
 check-generated: node_modules ## Fail if committed generated files differ from a fresh generate
 	go tool templ generate

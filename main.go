@@ -104,10 +104,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		}
 	}
 	// The hub encodes each event once per format present in a room: HTML
-	// fragments for the pages (format 0) and STOMP MESSAGE frames
-	// (format stompFormat, the index of its encoder here).
-	const stompFormat hub.Format = 1
-	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}), stomp.NewEncoder())
+	// fragments for the pages on websockets (format 0), STOMP MESSAGE
+	// frames (stompFormat) and the same fragments as server-sent events
+	// for the pages in compatibility mode (sseFormat), each the index of
+	// its encoder here.
+	const stompFormat, sseFormat hub.Format = 1, 2
+	h := hub.New(log, store, hubCfg, hub.OneFrame(views.Fragments{}), stomp.NewEncoder(), handlers.SSEEncoder(views.Fragments{}))
 	// The broker delivers to the hub and to the STOMP server, which
 	// closes the connections of ended sessions that the hub does not
 	// hold (those with no subscription); the server is attached once it
@@ -141,6 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logw io
 		Dev:            cfg.Dev,
 		Open:           cfg.Open,
 		TrustedProxies: cfg.TrustedProxies,
+		SSEFormat:      sseFormat,
 	})
 	if err != nil {
 		return err

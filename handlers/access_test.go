@@ -76,6 +76,8 @@ func (m *matrix) routes() []route {
 		{"POST", "/chat/rooms", "/chat/rooms", url.Values{"name": {"Sneaky"}, "kind": {"private"}}},
 		{"GET", "/chat/rooms/:id", "/chat/rooms/" + room, nil},
 		{"GET", "/chat/rooms/:id/messages", "/chat/rooms/" + room + "/messages?before=3", nil},
+		{"POST", "/chat/rooms/:id/messages", "/chat/rooms/" + room + "/messages", url.Values{"body": {"Sneaky"}, "token": {"sneaky"}}},
+		{"GET", "/sse/chat", "/sse/chat?room=" + room, nil},
 		{"GET", "/chat/rooms/:id/members", "/chat/rooms/" + room + "/members", nil},
 		{"POST", "/chat/rooms/:id/members", "/chat/rooms/" + room + "/members", url.Values{"name": {"Cy"}}},
 		{"POST", "/chat/rooms/:id/members/:user/remove", fmt.Sprintf("/chat/rooms/%s/members/%d/remove", room, bob), nil},

@@ -32,6 +32,8 @@ type client struct {
 	// pending are the updates of the last frame read that MustNext has
 	// not returned yet.
 	pending []string
+	// opened counts the fragments saying the socket opened.
+	opened int
 }
 
 // dial opens room's page in a new browser and connects it.
@@ -157,14 +159,22 @@ func (c *client) MustSendToken(t *testing.T, body, token string) {
 // wait. The server may send several updates in one frame (what was queued
 // together goes out together); htmx swaps each top-level element on its
 // own, so the tests see one update at a time, as if each had its frame.
+//
+// The fragment saying the socket opened (views.Live) is counted in
+// c.opened and skipped.
 func (c *client) MustNext(t *testing.T) string {
 	t.Helper()
-	if len(c.pending) == 0 {
-		c.pending = splitUpdates(t, c.mustNextFrame(t))
+	for {
+		if len(c.pending) == 0 {
+			c.pending = splitUpdates(t, c.mustNextFrame(t))
+		}
+		u := c.pending[0]
+		c.pending = c.pending[1:]
+		if kindOf(t, u) != kindLive {
+			return u
+		}
+		c.opened++
 	}
-	u := c.pending[0]
-	c.pending = c.pending[1:]
-	return u
 }
 
 // splitUpdates cuts a frame into updates: a message with its resume
@@ -316,6 +326,7 @@ const (
 	kindLog      kind = "log"      // <ol id="messages">: the whole log
 	kindSent     kind = "sent"     // <form id="send">: reply to a stored message
 	kindAlert    kind = "alert"    // <p id="send-error">: a refusal
+	kindLive     kind = "live"     // <p id="live-hint" hidden>: the socket opened
 )
 
 // kindOf classifies frame f.
@@ -336,6 +347,8 @@ func kindOf(t *testing.T, f string) kind {
 		return kindSent
 	case attr(e, "id") == "send-error":
 		return kindAlert
+	case attr(e, "id") == "live-hint":
+		return kindLive
 	}
 	t.Fatalf("unknown frame: %q", f)
 	return ""

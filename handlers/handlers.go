@@ -54,6 +54,9 @@ type Config struct {
 	// X-Forwarded-For names the client. Without them a request's client
 	// is the address it came from.
 	TrustedProxies []string
+	// SSEFormat is the hub format of the encoder the hub was given for
+	// event streams (SSEEncoder's index among hub.New's encoders).
+	SSEFormat hub.Format
 }
 
 // MaxBody is the largest request body read: a form holds at most a room
@@ -163,6 +166,8 @@ func (h *Handler) registerOpen(app *echo.Group) {
 	app.POST("/chat/rooms", h.createRoom, h.identify)
 	app.GET("/chat/rooms/:id", h.room, h.identify)
 	app.GET("/chat/rooms/:id/messages", h.older, h.identify)
+	app.POST("/chat/rooms/:id/messages", h.post, h.identify)
+	app.GET("/sse/chat", h.stream, h.identify)
 	app.POST("/me/name", h.rename, h.identify)
 	app.GET("/ws/chat", h.socket, h.identify)
 }
@@ -189,6 +194,8 @@ func (h *Handler) registerAccounts(app *echo.Group) {
 	in.POST("/chat/rooms", h.createRoom)
 	in.GET("/chat/rooms/:id", h.room)
 	in.GET("/chat/rooms/:id/messages", h.older)
+	in.POST("/chat/rooms/:id/messages", h.post)
+	in.GET("/sse/chat", h.stream)
 	in.GET("/ws/chat", h.socket)
 	in.GET("/chat/rooms/:id/members", h.members)
 	in.POST("/chat/rooms/:id/members", h.addMember)

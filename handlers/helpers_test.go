@@ -91,7 +91,7 @@ func MustStart(t *testing.T, opt options) *stack {
 
 	// The handlers check the Origin before the upgrade (AllowedOrigins
 	// included), so the upgrader must not refuse what they allowed.
-	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }}, hub.OneFrame(views.Fragments{}))
+	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }}, hub.OneFrame(views.Fragments{}), hub.OneFrame(views.Fragments{}), handlers.SSEEncoder(views.Fragments{}))
 	broker := local.New(h)
 	limits := opt.limits
 	if limits == (chat.Limits{}) {
@@ -113,6 +113,8 @@ func MustStart(t *testing.T, opt options) *stack {
 		Dev:            opt.dev,
 		Open:           !opt.accounts,
 		TrustedProxies: opt.trusted,
+		// Format 1 stands in for STOMP, which these tests do not serve.
+		SSEFormat: 2,
 	})
 	if err != nil {
 		t.Fatalf("handlers.New: %v", err)

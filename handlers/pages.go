@@ -117,19 +117,34 @@ func (h *Handler) createRoom(c echo.Context) error {
 	return redirect(c, "/chat/rooms/"+strconv.FormatInt(r.ID, 10))
 }
 
-// room shows a room with its newest messages.
+// room shows a room with its newest messages or, with ?before=SEQ (the
+// "Load older" link without script), the page before SEQ. ?transport=
+// opens it in compatibility mode (sse) or on the websocket (ws) and keeps
+// the choice for the browser.
 func (h *Handler) room(c echo.Context) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
+	var before int64
+	if v := c.QueryParam("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before <= 0 {
+			return chat.Fail(chat.OutOfRange, chat.FieldBefore)
+		}
+	}
+	return h.renderRoom(c, http.StatusOK, id, before, views.SendForm{Token: h.cfg.Token()})
+}
+
+// renderRoom renders room id with status, showing the page before
+// before (0: the newest) and send as the message form.
+func (h *Handler) renderRoom(c echo.Context, status int, id, before int64, send views.SendForm) error {
 	ctx := c.Request().Context()
 	a := account(c)
 	r, err := h.svc.Enter(ctx, a, id)
 	if err != nil {
 		return err
 	}
-	page, err := h.svc.History(ctx, id, 0, h.cfg.PageSize)
+	page, err := h.svc.History(ctx, id, before, h.cfg.PageSize)
 	if err != nil {
 		return err
 	}
@@ -137,16 +152,20 @@ func (h *Handler) room(c echo.Context) error {
 	l := h.layout(c, title)
 	online := h.hub.Online(id)
 	shown := online[:min(len(online), chat.MaxOnlineShown)]
-	return render(c, http.StatusOK, views.Room(views.RoomPage{
+	transport := h.transport(c)
+	send.Room, send.CSRF, send.Transport = id, l.CSRF, transport
+	return render(c, status, views.Room(views.RoomPage{
 		Layout:       l,
 		Room:         r,
 		Page:         page,
 		Online:       shown,
 		OnlineHidden: len(online) - len(shown),
-		Send:         views.SendForm{Room: id, Token: h.cfg.Token()},
+		Send:         send,
 		NameForm:     views.NameForm{CSRF: l.CSRF, Name: l.Me.Name},
 		Title:        title,
 		Members:      !h.cfg.Open && !r.Open(),
+		Transport:    transport,
+		History:      before > 0,
 	}))
 }
 

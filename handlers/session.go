@@ -123,6 +123,13 @@ func (h *Handler) toLogin(c echo.Context) error {
 		}
 		return chat.Fail(chat.SignedOut)
 	}
+	if isEventStream(c) {
+		if h.sessionToken(c) != "" {
+			// As for a socket: the page shows why, and stops trying.
+			return h.refuseStream(c, chat.Fail(chat.SignedOut))
+		}
+		return chat.Fail(chat.SignedOut)
+	}
 	login := "/login"
 	if r.Method == http.MethodGet && !isHTMX(c) {
 		login += "?next=" + url.QueryEscape(r.URL.RequestURI())

@@ -52,7 +52,10 @@ func (h *Handler) socket(c echo.Context) error {
 	// A page resumes once per (re)connection; a few a second is more than
 	// htmx's backoff ever sends.
 	resumes := rate.NewLimiter(rate.Every(time.Second), 5)
-	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, resumes) }
+	// The fresh form after a send carries the browser's anti-forgery
+	// token, which a post without script needs.
+	csrf := h.layout(c, "").CSRF
+	recv := func(cl *hub.Client, data []byte) { h.receive(cl, data, resumes, csrf) }
 	// The connection goes on after this handler returns.
 	done, err := h.hub.Attach(c.Response(), c.Request(), member(c, id), recv)
 	if err != nil {
@@ -104,7 +107,7 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 // receive handles one frame from a page: a resume when the socket opens,
 // or a message to post. A refused message gets an alert for the sender
 // alone and leaves their form, and so their text, untouched.
-func (h *Handler) receive(cl *hub.Client, data []byte, resumes *rate.Limiter) {
+func (h *Handler) receive(cl *hub.Client, data []byte, resumes *rate.Limiter, csrf string) {
 	f, err := decodeFrame(data)
 	if err != nil {
 		h.reply(cl, views.SendFailed(chat.Fail(chat.Unreadable)))
@@ -115,6 +118,9 @@ func (h *Handler) receive(cl *hub.Client, data []byte, resumes *rate.Limiter) {
 		// A resume costs a read of the store: a flood of them is dropped.
 		if resumes.Allow() {
 			cl.Resume(f.After)
+			// The socket is open: the page's hint that live updates
+			// are not getting through goes.
+			h.reply(cl, views.Live())
 		}
 		return
 	}
@@ -126,7 +132,7 @@ func (h *Handler) receive(cl *hub.Client, data []byte, resumes *rate.Limiter) {
 	})
 	switch code := chat.ErrorCode(err); code {
 	case "":
-		h.reply(cl, views.Sent(views.SendForm{Room: m.Room, Token: h.cfg.Token()}))
+		h.reply(cl, views.Sent(views.SendForm{Room: m.Room, Token: h.cfg.Token(), CSRF: csrf}))
 	case chat.Internal:
 		h.log.Error("post message", "room", m.Room, "user", m.User.ID, "err", err)
 		fallthrough

@@ -62,7 +62,9 @@ type Config struct {
 	// before it is dropped (default 60s).
 	PongWait time.Duration
 	// PingPeriod is how often the server pings each connection (default
-	// half of PongWait, so that one lost pong does not drop it).
+	// half of PongWait, so that one lost pong does not drop it, and at
+	// most 25s: an event stream's ping is a comment that keeps proxies,
+	// many of which drop a response silent for 30s or more, passing it).
 	PingPeriod time.Duration
 	// WriteInterval is the least time between two writes of queued
 	// frames to one connection (default 40ms). What is queued meanwhile
@@ -129,7 +131,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.WriteWait, 10*time.Second)
 	def(&c.PongWait, 60*time.Second)
-	def(&c.PingPeriod, c.PongWait/2)
+	def(&c.PingPeriod, min(c.PongWait/2, 25*time.Second))
 	def(&c.WriteInterval, 40*time.Millisecond)
 	def(&c.ResumeWait, 5*time.Second)
 	def(&c.GapWait, 500*time.Millisecond)
@@ -347,6 +349,20 @@ func (h *Hub) Attach(w http.ResponseWriter, r *http.Request, m Member, recv Rece
 // each once, then the live ones; with after < 0, the live ones from now.
 // The person counts as online in the room while subscribed.
 func (h *Hub) Subscribe(w Wire, m Member, after int64) (*Client, error) {
+	return h.subscribe(w, m, after, true)
+}
+
+// SubscribeLog is Subscribe for a page that holds nothing it can name
+// (an event stream reconnecting without Last-Event-ID): it first sends
+// the room's newest page as the whole log (Encoder.Log), then the live
+// messages.
+func (h *Hub) SubscribeLog(w Wire, m Member) (*Client, error) {
+	return h.subscribe(w, m, -1, false)
+}
+
+// subscribe is Subscribe; complete says whether the catch-up sends every
+// message after after, or the log re-rendered (after < 0).
+func (h *Hub) subscribe(w Wire, m Member, after int64, complete bool) (*Client, error) {
 	h.mu.Lock()
 	if h.closing.Load() {
 		h.mu.Unlock()
@@ -356,7 +372,7 @@ func (h *Hub) Subscribe(w Wire, m Member, after int64) (*Client, error) {
 	h.mu.Unlock()
 
 	c := newClient(h, w, m)
-	c.subscribed, c.complete = true, true
+	c.subscribed, c.complete = true, complete
 	if err := h.join(c); err != nil {
 		h.clients.Done()
 		return nil, err
@@ -365,7 +381,7 @@ func (h *Hub) Subscribe(w Wire, m Member, after int64) (*Client, error) {
 	if h.closing.Load() {
 		c.close(CloseRestart, "server restarting")
 	}
-	if after >= 0 {
+	if after >= 0 || !complete {
 		c.Resume(after)
 	} else {
 		c.mu.Lock()

@@ -14,6 +14,14 @@ import (
 // instead of using the one hijack hands it.
 const readBufferSize = 512
 
+// idleReader is the read side of a connection the hub took over: its
+// read buffer and its socket, for idleWait. raw is nil when the socket
+// offers no raw access.
+type idleReader struct {
+	br  *bufio.Reader
+	raw syscall.RawConn
+}
+
 // hijacker hands gorilla/websocket a connection whose read buffer the
 // hub owns, so that the read loop can tell whether a frame is already
 // buffered before it waits for the socket (see idleWait).

@@ -4,7 +4,7 @@ package hub
 
 import "syscall"
 
-// idleWait blocks until a frame can be read without blocking inside
+// idleWait blocks until a frame (for a stream: anything) can be read without blocking inside
 // gorilla/websocket: bytes are buffered already, or the socket is
 // readable (or closed, or failed, which the read then reports).
 //
@@ -13,7 +13,7 @@ import "syscall"
 // runtime give the read loop its smallest stack (2 KiB); waiting here,
 // on a peek that takes nothing from the socket, needs under half a
 // KiB. BenchmarkIdleConnection reports the stack per connection.
-func (s *Socket) idleWait() {
+func (s *idleReader) idleWait() {
 	if s.raw == nil || s.br.Buffered() > 0 {
 		return
 	}

@@ -1,13 +1,11 @@
 package hub
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,10 +18,7 @@ import (
 type Socket struct {
 	hub  *Hub
 	conn *websocket.Conn
-	// br is the connection's read buffer and raw its socket, for
-	// idleWait; raw is nil when the socket offers no raw access.
-	br  *bufio.Reader
-	raw syscall.RawConn
+	idleReader
 	// lastHeard is when the peer last sent a frame or a pong, in Unix
 	// nanoseconds.
 	lastHeard atomic.Int64
@@ -51,7 +46,7 @@ func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, up *websocket.Upgr
 	if err != nil {
 		return nil, err
 	}
-	s := &Socket{hub: h, conn: ws, br: hj.br, raw: hj.raw}
+	s := &Socket{hub: h, conn: ws, idleReader: idleReader{br: hj.br, raw: hj.raw}}
 	// The upgrade was the first thing heard.
 	s.heard()
 	return s, nil

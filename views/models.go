@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"hxchat/chat"
 )
 
@@ -90,7 +92,30 @@ type SendForm struct {
 	// Token identifies this rendering of the form, so that a resend is
 	// recognised.
 	Token string
+	// CSRF is the form's anti-forgery token, which a plain POST (no
+	// script, or compatibility mode) carries.
+	CSRF string
+	// Transport is how the page sends: over its websocket, or by a POST
+	// (htmx's or the browser's own) to the room's messages.
+	Transport Transport
+	// Body is the text to show in the field: what was typed, kept when a
+	// plain POST was refused.
+	Body string
+	// Err is why a plain POST was refused, if it was.
+	Err error
 }
+
+// Transport is how a room page receives its live updates.
+type Transport string
+
+const (
+	// TransportWS is htmx's websocket extension on /ws/chat, the default.
+	TransportWS Transport = "ws"
+	// TransportSSE is compatibility mode: htmx's SSE extension on
+	// /sse/chat, with messages sent by POST, for networks where
+	// websockets do not get through.
+	TransportSSE Transport = "sse"
+)
 
 // RoomPage is one room.
 type RoomPage struct {
@@ -113,7 +138,33 @@ type RoomPage struct {
 	// Members is true when the room has a member list to show (a
 	// private or direct room, in accounts mode).
 	Members bool
+	// Transport is how the page receives live updates.
+	Transport Transport
+	// History is set when the page shows an older page of messages, the
+	// target of "Load older" without script: it receives no live updates
+	// and links to the newest messages.
+	History bool
 }
+
+// liveAttributes connect the page to its room's live updates: htmx's
+// websocket extension, or its SSE extension swapping every event's
+// fragments out of band. An older page gets none.
+func (p RoomPage) liveAttributes() templ.Attributes {
+	switch {
+	case p.History:
+		return nil
+	case p.Transport == TransportSSE:
+		return templ.Attributes{
+			"hx-ext": "sse", "sse-connect": streamURL(p.Room.ID), "sse-swap": "message",
+			"hx-swap": "none", "sse-close": StreamEnd,
+		}
+	}
+	return templ.Attributes{"hx-ext": "ws", "ws-connect": socketURL(p.Room.ID)}
+}
+
+// StreamEnd names the event after which a page closes its event stream
+// for good: the server said why in the event before it.
+const StreamEnd = "end"
 
 // GalleryPage is the component gallery: every sample, in both schemes.
 type GalleryPage struct {
@@ -145,6 +196,24 @@ func roomURL(id int64) string { return "/chat/rooms/" + strconv.FormatInt(id, 10
 
 // socketURL is the websocket address of a room.
 func socketURL(id int64) string { return "/ws/chat?room=" + strconv.FormatInt(id, 10) }
+
+// streamURL is the event stream of room id, for compatibility mode.
+func streamURL(id int64) string { return "/sse/chat?room=" + strconv.FormatInt(id, 10) }
+
+// postURL is where a room's messages are posted without the websocket.
+func postURL(id int64) string { return roomURL(id) + "/messages" }
+
+// transportURL opens room id in transport t, which the browser then
+// keeps as its preference.
+func transportURL(id int64, t Transport) string {
+	return roomURL(id) + "?transport=" + string(t)
+}
+
+// olderPageURL is the page of messages before seq, as a whole page, for
+// "Load older" without script.
+func olderPageURL(room, before int64) string {
+	return roomURL(room) + "?before=" + strconv.FormatInt(before, 10)
+}
 
 // olderURL fetches the page of messages before seq.
 func olderURL(room, before int64) string {

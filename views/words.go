@@ -68,6 +68,14 @@ const somethingWrong = "Something went wrong on our side. Please try again."
 // people.
 func ErrorText(err error) string { return errorText(err, fieldLabel) }
 
+// sendErrorText is the message form's alert: empty when nothing failed.
+func sendErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ErrorText(err)
+}
+
 // errorText is ErrorText for a form whose fields label names.
 func errorText(err error, label func(chat.Field) string) string {
 	e := chat.AsError(err)

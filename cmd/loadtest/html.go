@@ -23,9 +23,9 @@ var (
 	beforeParam = []byte(`?before=`)
 	formSend    = []byte(`<form id="send"`)
 	tokenInput  = []byte(`name="token" value="`)
-	pSendError  = []byte(`<p id="send-error" role="alert"`)
+	pSendError  = []byte(`<p id="send-error" hx-swap-oob="true" role="alert"`)
 	ulOnline    = []byte(`<ul id="online"`)
-	resumeInput = []byte(`id="resume-after" name="after" value="`)
+	resumeInput = []byte(`id="resume-after" hx-swap-oob="true" name="after" value="`)
 )
 
 // item is one message a frame or page shows. body aliases the frame's
