@@ -74,8 +74,12 @@ func newEnvReading(tb testing.TB, cfg hub.Config, st *sqlite.Store, src hub.Sour
 		room, _ := strconv.ParseInt(q.Get("room"), 10, 64)
 		uid, _ := strconv.ParseInt(q.Get("user"), 10, 64)
 		m := hub.Member{Room: room, User: chat.User{ID: uid, Name: q.Get("name")}, Session: q.Get("session")}
-		if r.URL.Path == "/sub" {
+		switch r.URL.Path {
+		case "/sub":
 			e.subscribe(w, r, m)
+			return
+		case "/stream":
+			e.stream(w, r, m)
 			return
 		}
 		recv := func(c *hub.Client, data []byte) {
