@@ -56,6 +56,8 @@ type options struct {
 	accounts bool
 	// trusted are the handlers' TrustedProxies.
 	trusted []string
+	// ping is the hub's PingPeriod (zero: its default).
+	ping time.Duration
 }
 
 // stack is the whole application on a temporary SQLite file, served by
@@ -91,7 +93,7 @@ func MustStart(t *testing.T, opt options) *stack {
 
 	// The handlers check the Origin before the upgrade (AllowedOrigins
 	// included), so the upgrader must not refuse what they allowed.
-	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }}, hub.OneFrame(views.Fragments{}), hub.OneFrame(views.Fragments{}), handlers.SSEEncoder(views.Fragments{}))
+	h := hub.New(log, store, hub.Config{CheckOrigin: func(*http.Request) bool { return true }, PingPeriod: opt.ping}, hub.OneFrame(views.Fragments{}), hub.OneFrame(views.Fragments{}), handlers.SSEEncoder(views.Fragments{}))
 	broker := local.New(h)
 	limits := opt.limits
 	if limits == (chat.Limits{}) {
