@@ -135,7 +135,7 @@ func (b *browser) MustGet(t *testing.T, url string) (int, string) {
 var (
 	roomLinkRE    = regexp.MustCompile(`<a href="(/chat/rooms/\d+)"[^>]*>\s*([^<]*?)\s*</a>`)
 	tokenRE       = regexp.MustCompile(`name="token" value="([^"]+)"`)
-	resumeAfterRE = regexp.MustCompile(`id="resume-after" name="after" value="(\d+)"`)
+	resumeAfterRE = regexp.MustCompile(`id="resume-after" hx-swap-oob="true" name="after" value="(\d+)"`)
 	meRE          = regexp.MustCompile(`id="me">([^<]+)<`)
 )
 

@@ -28,7 +28,7 @@ var (
 	// sendFormRE is the fresh form of a successful send, with its token.
 	sendFormRE = regexp.MustCompile(`(?s)<form id="send".*?name="token" value="([^"]+)"`)
 	// alertRE is the alert under the form, when it says something.
-	alertRE = regexp.MustCompile(`<p id="send-error" role="alert"[^>]*>([^<]+)</p>`)
+	alertRE = regexp.MustCompile(`<p id="send-error" hx-swap-oob="true" role="alert"[^>]*>([^<]+)</p>`)
 )
 
 // errSocketClosed is a send whose socket closed before the reply came.
