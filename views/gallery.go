@@ -131,14 +131,19 @@ func GallerySamples() []Sample {
 		Online: []chat.User{ana, bo, chandra, devika, eli},
 		Total:  17,
 	}
-	roomPage := func(page chat.Page, online []chat.User, hidden int) func(Layout) templ.Component {
+	roomPage := func(page chat.Page, online []chat.User, hidden int, change ...func(*RoomPage)) func(Layout) templ.Component {
 		return func(l Layout) templ.Component {
 			l.Me, l.CSRF, l.Title = ana, "sample", sampleRoom.Name
-			return Room(RoomPage{
+			p := RoomPage{
 				Layout: l, Room: sampleRoom, Page: page, Online: online, OnlineHidden: hidden,
-				Send:     SendForm{Room: sampleRoom.ID, Token: "sample"},
+				Send:     SendForm{Room: sampleRoom.ID, Token: "sample", CSRF: "sample"},
 				NameForm: NameForm{CSRF: "sample", Name: ana.Name},
-			})
+			}
+			for _, c := range change {
+				c(&p)
+			}
+			p.Send.Transport = p.Transport
+			return Room(p)
 		}
 	}
 	roomsPage := func(rooms []chat.Room) func(Layout) templ.Component {
@@ -166,6 +171,15 @@ func GallerySamples() []Sample {
 			shown: roomPage(samplePage(), []chat.User{ana, bo, chandra}, 2)},
 		{Name: "room-empty", Title: "Room page of a new room", From: "GET /chat/rooms/{id} before anyone wrote", Page: true,
 			shown: roomPage(chat.Page{}, []chat.User{ana}, 0)},
+		{Name: "room-compat", Title: "Room page in compatibility mode", From: "GET /chat/rooms/{id}?transport=sse, or the cookie that keeps it", Page: true,
+			shown: roomPage(samplePage(), []chat.User{ana, bo, chandra}, 0, func(p *RoomPage) { p.Transport = TransportSSE })},
+		{Name: "room-older", Title: "An older page of a room", From: "GET /chat/rooms/{id}?before={seq}, “Load older” without script", Page: true,
+			shown: roomPage(samplePage(), []chat.User{ana, bo}, 0, func(p *RoomPage) { p.History = true })},
+		{Name: "room-refused", Title: "Room page after a refused post", From: "POST /chat/rooms/{id}/messages without script, when the message is refused", Page: true,
+			shown: roomPage(samplePage(), []chat.User{ana, bo}, 0, func(p *RoomPage) {
+				p.Send.Body = "Is anyone still here?"
+				p.Send.Err = &chat.Error{Reason: chat.TooFast, Limit: 5}
+			})},
 	}
 	samples = append(samples, accountPages()...)
 	samples = append(samples, tokenPages()...)
