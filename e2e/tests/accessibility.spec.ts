@@ -1,19 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
+import { axeViolations } from '../support/axe';
 import { test, expect, createRoom, enterRoom, field, log, messages, msg, send, sendAlert, uniqueName } from '../support/chat';
-
-/**
- * axeViolations runs axe on the page and lists what it finds, briefly.
- * Legacy mode runs axe in the page itself instead of opening a blank page
- * to gather the results of frames, which hxchat's pages do not have; that
- * halves the time a run takes.
- */
-async function axeViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).setLegacyMode().analyze();
-  return results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
 
 /** tabTo presses Tab until target has the focus, as a keyboard user would. */
 async function tabTo(page: Page, target: Locator, max = 200): Promise<void> {

@@ -30,18 +30,11 @@ import {
 import { invite, join } from '../support/accounts';
 import { test as stompTest, expect, meet } from '../support/stomp';
 
-// The stylesheet reveals the hint by animating `display` on an element
-// whose own display is none, and Chromium runs no animation on such an
-// element: the hint never shows. The tests that need it wait for that to
-// be fixed.
-const hintNeverShows = 'the hint never shows: .live-hint animates display from none, which Chromium does not run';
-
 // A refused send comes back with 422, which Chromium logs as a failed
 // load of the POST; that is the expected answer here, not an error.
 const refusedSend = /: Failed to load resource: the server responded with a status of 422 \(Unprocessable Entity\) \[at \S+\/chat\/rooms\/\d+\/messages\]$/;
 
 openTest('after 4 s a page whose websocket is blocked offers compatibility mode, a live page does not; the link opens it', async ({ people }, testInfo) => {
-  openTest.fixme(true, hintNeverShows);
   const ann = await people.join();
   const bob = await people.join();
   const room = await createRoom(ann.page, uniqueName(testInfo, 'Hint'));
