@@ -132,7 +132,7 @@ func (r *run) signUp(ctx context.Context, code string, res *result) error {
 func (r *run) makeTokens(ctx context.Context) error {
 	var cs []*client
 	for _, c := range r.clients {
-		if c.stomp {
+		if c.kind == kindSTOMP {
 			cs = append(cs, c)
 		}
 	}

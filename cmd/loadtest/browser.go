@@ -72,10 +72,14 @@ func (p *person) get(ctx context.Context, u string) ([]byte, error) {
 // and the person no session.
 var errSignedOut = errors.New("the server wants a signed-in person")
 
-// loadRoom opens a room's page, as a browser does before its socket
-// connects.
-func (p *person) loadRoom(ctx context.Context, base *url.URL, room int64) (page, error) {
-	body, err := p.get(ctx, base.String()+roomPath(room))
+// loadRoom opens a room's page, with query (if any) in its address, as
+// a browser does before its socket connects.
+func (p *person) loadRoom(ctx context.Context, base *url.URL, room int64, query string) (page, error) {
+	u := base.String() + roomPath(room)
+	if query != "" {
+		u += "?" + query
+	}
+	body, err := p.get(ctx, u)
 	if err != nil {
 		return page{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,23 +75,41 @@ type client struct {
 	replies chan reply
 	outbox  chan *message
 
-	// stomp is set for a client of /ws/stomp (stomp.go) rather than an
-	// htmx page; secret is its personal access token in accounts mode.
-	stomp  bool
+	// kind is what the client speaks: an htmx page's websocket, STOMP on
+	// /ws/stomp (stomp.go) or, in compatibility mode, an event stream
+	// (sse.go), which sse holds.
+	kind int
+	sse  *sseClient
+	// secret is a STOMP client's personal access token in accounts mode.
 	secret string
-	// The STOMP reader's: pend are the room's messages read since the
-	// last flushSTOMP, the first at pendAt, in pendFrames websocket
-	// messages of pendBytes; stompErr is the message of the last ERROR
-	// frame.
+	// The STOMP and SSE readers': pend are the room's messages read since
+	// the last flushPending, the first at pendAt, in pendFrames messages
+	// (STOMP) or events (SSE) of pendBytes; stompErr is the message of
+	// the last ERROR frame.
 	pend                  []item
 	pendAt                time.Duration
 	pendFrames, pendBytes int64
 	stompErr              string
 }
 
-// link is one open websocket.
+// Transports a client speaks (client.kind), in the order -transport
+// mixed deals them to the members of a room; they index the report's
+// split by transport.
+const (
+	kindHTMX = iota
+	kindSTOMP
+	kindSSE
+	kinds
+)
+
+// kindNames name the transports in the report.
+var kindNames = [kinds]string{kindHTMX: "htmx", kindSTOMP: "stomp", kindSSE: "sse"}
+
+// link is one open websocket, or an event stream's connection.
 type link struct {
-	ws *websocket.Conn
+	// ws is the websocket; conn, for an event stream, its connection.
+	ws   *websocket.Conn
+	conn net.Conn
 	// wmu serialises writers: the resume, the sends and the final close.
 	wmu sync.Mutex
 	// down is closed once the socket is finished; every reply it carried
@@ -125,12 +144,21 @@ func newClient(r *run, id int, rm *room, who *person) *client {
 	}
 }
 
-// load opens the client's room page: its send token and the Seq the
-// resume form will send.
+// load opens the client's room page (in compatibility mode for an SSE
+// client): its send token and the Seq the resume form will send.
 func (c *client) load(ctx context.Context) error {
-	p, err := c.who.loadRoom(ctx, c.base, c.room.id)
+	query := ""
+	if c.kind == kindSSE {
+		query = "transport=" + transportSSE
+	}
+	p, err := c.who.loadRoom(ctx, c.base, c.room.id, query)
 	if err != nil {
 		return err
+	}
+	if c.kind == kindSSE {
+		if err := c.sse.fromPage(c.base, p); err != nil {
+			return err
+		}
 	}
 	c.amu.Lock()
 	defer c.amu.Unlock()
@@ -158,8 +186,12 @@ func backoff(retries int) time.Duration {
 
 // live keeps the client's socket open until ctx ends: dial, resume,
 // read; after a close that htmx reopens, wait its backoff and dial
-// again.
+// again. An SSE client keeps its event stream open instead.
 func (c *client) live(ctx context.Context) {
+	if c.kind == kindSSE {
+		c.liveSSE(ctx)
+		return
+	}
 	defer c.finish()
 	retries, fails := 0, 0
 	for attempt := 0; ; attempt++ {
@@ -214,7 +246,7 @@ func (c *client) live(ctx context.Context) {
 		}
 		if !reconnectable(code) {
 			c.r.count.gaveUp.Add(1)
-			if c.stomp {
+			if c.kind == kindSTOMP {
 				c.r.errs.add("conn %d (room %q): STOMP socket closed with %d after ERROR %q; the tool reopens only what htmx would", c.id, c.room.name, code, c.stompErr)
 			} else {
 				c.r.errs.add("conn %d (room %q): closed with %d, which htmx does not reopen", c.id, c.room.name, code)
@@ -232,7 +264,7 @@ func (c *client) finish() {
 
 // dial opens the websocket with the page's cookies and Origin.
 func (c *client) dial(ctx context.Context) (*websocket.Conn, error) {
-	if c.stomp {
+	if c.kind == kindSTOMP {
 		return c.dialSTOMP(ctx)
 	}
 	rcvbuf := 0
@@ -298,7 +330,7 @@ func readBufferSize(sc scenario) int {
 // serve runs one open socket: the resume form first, as htmx sends it on
 // open, then reading until it closes; it returns the close code.
 func (c *client) serve(ctx context.Context, ws *websocket.Conn) int {
-	if c.stomp {
+	if c.kind == kindSTOMP {
 		return c.serveSTOMP(ctx, ws)
 	}
 	l := &link{ws: ws, down: make(chan struct{})}
@@ -385,13 +417,18 @@ func readAll(buf []byte, rd io.Reader) ([]byte, error) {
 }
 
 // close ends the client's socket as a page that navigates away does
-// (1001); the client's goroutine then stops, since ctx has ended.
+// (1001; an event stream's connection just closes); the client's
+// goroutine then stops, since ctx has ended.
 func (c *client) close() {
 	c.mu.Lock()
 	c.closed = true
 	l := c.cur
 	c.mu.Unlock()
 	if l == nil {
+		return
+	}
+	if l.ws == nil {
+		l.conn.Close()
 		return
 	}
 	l.wmu.Lock()

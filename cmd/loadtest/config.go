@@ -58,9 +58,23 @@ type scenario struct {
 	Accounts bool
 	// Transport is what the connections speak: transportHTMX (htmx's
 	// websocket frames on /ws/chat, the default), transportSTOMP (STOMP
-	// 1.2 on /ws/stomp) or transportMixed (every other member of each
-	// room on STOMP; see onSTOMP).
+	// 1.2 on /ws/stomp), transportSSE (compatibility mode's event stream
+	// on /sse/chat, sending by POST) or transportMixed (a third of each
+	// room on each; see transportOf).
 	Transport string
+}
+
+// Transports (-transport).
+const (
+	transportHTMX  = "htmx"
+	transportSTOMP = "stomp"
+	transportSSE   = "sse"
+	transportMixed = "mixed"
+)
+
+// validTransport reports whether -transport may be t.
+func validTransport(t string) bool {
+	return t == transportHTMX || t == transportSTOMP || t == transportSSE || t == transportMixed
 }
 
 // presets are the named scenarios. Numbers are the issue's: the targets
@@ -195,7 +209,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&over.Hold, "hold", 0, "how long an idle run holds its connections")
 	fs.StringVar(&rssAt, "rss-at", "", "comma-separated connection counts at which to sample the server's memory on the way up")
 	fs.DurationVar(&over.Drain, "drain", 0, "longest wait for every connection to catch up after sending")
-	fs.StringVar(&over.Transport, "transport", transportHTMX, "what the connections speak: htmx (/ws/chat), stomp (STOMP 1.2 on /ws/stomp) or mixed (half of each room's connections, senders and slow readers on each)")
+	fs.StringVar(&over.Transport, "transport", transportHTMX, "what the connections speak: htmx (/ws/chat), stomp (STOMP 1.2 on /ws/stomp), sse (compatibility mode: the event stream /sse/chat, sending by POST) or mixed (a third of each room's connections, senders and slow readers on each of htmx, stomp and sse)")
 	fs.BoolVar(&over.Accounts, "accounts", false, "run the server with accounts (without -open): set it up through the setup link in its log and sign every simulated person up with the invitation link first (needs -server-bin)")
 	fs.Usage = func() {
 		fmt.Fprint(out, `Usage: go run ./cmd/loadtest [flags]
@@ -216,8 +230,11 @@ Presets:
               (asserts zero loss; needs -server-bin)
 
 -transport stomp makes every connection a STOMP 1.2 client of /ws/stomp
-(CONNECT, SUBSCRIBE with after-seq, SEND with a receipt); mixed puts every
-other member of each room on STOMP. Both are checked as htmx clients are.
+(CONNECT, SUBSCRIBE with after-seq, SEND with a receipt); sse makes it a
+page in compatibility mode (?transport=sse: the event stream /sse/chat,
+reconnected with Last-Event-ID, and the send form POSTed); mixed puts the
+members of each room on htmx, stomp and sse in turn, a third on each. All
+are checked as htmx clients are.
 
 With -server-bin the server runs in open mode (-open: anonymous memberN
 people), unless the preset is accounts or -accounts is given: then the tool
@@ -255,8 +272,8 @@ Flags:
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["transport"] && over.Transport != transportHTMX && over.Transport != transportSTOMP && over.Transport != transportMixed {
-		return o, fmt.Errorf("%w: -transport %q: want htmx, stomp or mixed", errUsage, over.Transport)
+	if set["transport"] && !validTransport(over.Transport) {
+		return o, fmt.Errorf("%w: -transport %q: want htmx, stomp, sse or mixed", errUsage, over.Transport)
 	}
 	if *short {
 		*preset = "short"
@@ -356,8 +373,8 @@ func (sc scenario) check() error {
 		return errors.New("-senders plus -slow exceed -conns")
 	case sc.BodySize > 2000:
 		return errors.New("-body-size over hxchat's 2,000-character limit")
-	case sc.Transport != "" && sc.Transport != transportHTMX && sc.Transport != transportSTOMP && sc.Transport != transportMixed:
-		return fmt.Errorf("-transport %q: want htmx, stomp or mixed", sc.Transport)
+	case sc.Transport != "" && !validTransport(sc.Transport):
+		return fmt.Errorf("-transport %q: want htmx, stomp, sse or mixed", sc.Transport)
 	}
 	return nil
 }

@@ -139,7 +139,7 @@ func (c *client) accept(items []item, replaced bool, now time.Duration) {
 		} else {
 			c.r.lat.recordAll(c.id, lats)
 			if c.r.sc.Transport == transportMixed {
-				k := c.kind()
+				k := c.kind
 				c.r.byTransport[k].recordAll(c.id, lats)
 				c.r.tdeliveries[k].Add(int64(len(lats)))
 			}

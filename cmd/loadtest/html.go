@@ -26,6 +26,11 @@ var (
 	pSendError  = []byte(`<p id="send-error" hx-swap-oob="true" role="alert"`)
 	ulOnline    = []byte(`<ul id="online"`)
 	resumeInput = []byte(`id="resume-after" hx-swap-oob="true" name="after" value="`)
+	formEnd     = []byte(`</form>`)
+	csrfValue   = []byte(`name="_csrf" value="`)
+	attrHXPost  = []byte(` hx-post="`)
+	attrConnect = []byte(` sse-connect="`)
+	attrClose   = []byte(` sse-close="`)
 )
 
 // item is one message a frame or page shows. body aliases the frame's
@@ -221,6 +226,13 @@ type page struct {
 	// after is the Seq of the newest message the page shows: the resume
 	// form's value.
 	after int64
+	// csrf is the send form's anti-forgery token, post where htmx posts
+	// it (compatibility mode only); empty when the form has none.
+	csrf, post string
+	// stream is compatibility mode's event stream (sse-connect), and
+	// closeEvent the event that closes it for good (sse-close); empty on
+	// a websocket page.
+	stream, closeEvent string
 }
 
 // parsePage reads a room page.
@@ -229,7 +241,11 @@ func parsePage(b []byte) (page, error) {
 	if i < 0 {
 		return page{}, errors.New("room page without the send form")
 	}
-	token, err := stringAfter(b[i:], tokenInput)
+	form := b[i:]
+	if end := bytes.Index(form, formEnd); end >= 0 {
+		form = form[:end]
+	}
+	token, err := stringAfter(form, tokenInput)
 	if err != nil {
 		return page{}, fmt.Errorf("send form: %w", err)
 	}
@@ -237,7 +253,15 @@ func parsePage(b []byte) (page, error) {
 	if err != nil {
 		return page{}, fmt.Errorf("resume form: %w", err)
 	}
-	return page{token: token, after: after}, nil
+	p := page{token: token, after: after}
+	attr := func(b, marker []byte) string {
+		v, _ := stringAfter(b, marker)
+		return html.UnescapeString(v)
+	}
+	p.csrf = attr(form, csrfValue)
+	p.post = attr(form[:max(bytes.IndexByte(form, '>'), 0)], attrHXPost)
+	p.stream, p.closeEvent = attr(b, attrConnect), attr(b, attrClose)
+	return p, nil
 }
 
 var (

@@ -179,20 +179,43 @@ func TestShortScenario(t *testing.T) {
 			t.Error("not every SEND was answered with its RECEIPT")
 		}
 	})
-	t.Run("mixed", func(t *testing.T) {
-		// Half of each room on STOMP, half on htmx, senders too: each
-		// sees the other's messages once, in the room's one order.
+	t.Run("sse", func(t *testing.T) {
+		// Every connection a page in compatibility mode: the event
+		// stream of /sse/chat, whose first event is the log re-rendered,
+		// and the send form POSTed; the same checks as htmx clients get,
+		// and every event showing messages has the newest Seq as its id.
 		url := startServer(t, bin)
-		out := runTool(t, exitOK, "-short", "-transport", "mixed", "-url", url, "-settle", "200ms")
+		out := runTool(t, exitOK, "-short", "-transport", "sse", "-url", url, "-settle", "200ms")
 		t.Log(out)
-		for _, want := range []string{"htmx  readers:   1200 deliveries", "stomp readers:   1200 deliveries"} {
+		if !strings.Contains(out, "300 scheduled, 300 acknowledged") {
+			t.Error("not every POST was answered with a fresh form")
+		}
+		// Again in the rooms that have history now: each stream's first
+		// event shows the messages the page showed already.
+		out = runTool(t, exitOK, "-short", "-transport", "sse", "-url", url, "-settle", "200ms", "-messages", "60")
+		if !strings.Contains(out, "log replaced:      24 times") {
+			t.Errorf("the report does not say that each of the 24 streams began with the log:\n%s", out)
+		}
+	})
+	t.Run("mixed", func(t *testing.T) {
+		// A third of each room on each transport, senders too (three a
+		// room): each sees the others' messages once, in the room's one
+		// order. The 8 members of a room are htmx, STOMP and SSE in turn.
+		url := startServer(t, bin)
+		out := runTool(t, exitOK, "-short", "-transport", "mixed", "-senders", "9", "-url", url, "-settle", "200ms")
+		t.Log(out)
+		for _, want := range []string{"htmx  readers:   900 deliveries", "stomp readers:   900 deliveries", "sse   readers:   600 deliveries"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the report does not say %q", want)
 			}
 		}
+		if strings.Contains(out, "senders:   none") {
+			t.Error("a transport had no sender")
+		}
 		// Again in the rooms that have history now: the STOMP clients
-		// subscribe after the Seq their page showed.
-		runTool(t, exitOK, "-short", "-transport", "mixed", "-url", url, "-settle", "200ms", "-messages", "60")
+		// subscribe after the Seq their page showed, the SSE clients get
+		// the log.
+		runTool(t, exitOK, "-short", "-transport", "mixed", "-senders", "9", "-url", url, "-settle", "200ms", "-messages", "60")
 	})
 	t.Run("two instances", func(t *testing.T) {
 		// Each room's connections are spread over two instances sharing
@@ -208,13 +231,15 @@ func TestShortScenario(t *testing.T) {
 		// The tool starts the server in accounts mode, sets it up through
 		// the setup link in its log, signs every person up with the
 		// invitation, and each person's session cookie carries its page
-		// loads and socket. Each signup hashes a password with argon2id:
-		// the 24 took 26 s with -race on the 2-vCPU machine at load 14
-		// (8 s without, at load 19), hence the longer bound. Half of each
-		// room are STOMP clients, which make an access token on
-		// /account/tokens and sign in with it in CONNECT.
+		// loads, socket, event stream and posts. Each signup hashes a
+		// password with argon2id: the 24 took 26 s with -race on the
+		// 2-vCPU machine at load 14 (8 s without, at load 19), hence the
+		// longer bound. A third of
+		// each room are STOMP clients, which make an access token on
+		// /account/tokens and sign in with it in CONNECT, and a third SSE
+		// clients.
 		addr := freeAddr(t)
-		out := runToolWithin(t, 3*time.Minute, exitOK, "-preset", "accounts", "-transport", "mixed", "-url", "http://"+addr, "-server-bin", bin,
+		out := runToolWithin(t, 3*time.Minute, exitOK, "-preset", "accounts", "-transport", "mixed", "-senders", "9", "-url", "http://"+addr, "-server-bin", bin,
 			"-server-args", "-log-level warn", "-server-log", filepath.Join(t.TempDir(), "server.log"), "-settle", "200ms")
 		t.Log(out)
 		if !strings.Contains(out, "signups:           24 accounts in") {
@@ -225,13 +250,18 @@ func TestShortScenario(t *testing.T) {
 		// The tool starts the server itself, restarts it midway, and every
 		// connection must still end up with every message once: the htmx
 		// pages resume with their form, the STOMP clients (closed with an
-		// ERROR and 1012) resubscribe with after-seq, and a SEND they
-		// repeat carries its token, so it is stored once.
+		// ERROR and 1012) resubscribe with after-seq, the SSE clients
+		// reconnect with Last-Event-ID, and a send they repeat carries
+		// its token, so it is stored once. Each room has a sender of each
+		// transport.
 		addr := freeAddr(t)
 		out := runTool(t, exitOK, "-preset", "reconnect", "-transport", "mixed", "-url", "http://"+addr, "-server-bin", bin,
 			"-server-args", "-log-level warn", "-server-log", filepath.Join(t.TempDir(), "server.log"),
-			"-conns", "40", "-rooms", "4", "-senders", "4", "-messages", "100", "-rate", "200", "-settle", "200ms")
+			"-conns", "40", "-rooms", "4", "-senders", "12", "-messages", "100", "-rate", "200", "-settle", "200ms")
 		t.Log(out)
+		if !strings.Contains(out, "event streams ended") {
+			t.Error("the report does not say that the event streams ended with the restart")
+		}
 	})
 }
 

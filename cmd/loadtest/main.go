@@ -6,7 +6,9 @@
 // every message of its room exactly once and in Seq order. Any loss,
 // duplicate or reordering makes the exit status non-zero. A server it
 // starts runs in open mode (anonymous people) unless -accounts: then the
-// tool sets it up and signs every simulated person up first.
+// tool sets it up and signs every simulated person up first. With
+// -transport the connections are STOMP clients, pages in compatibility
+// mode (server-sent events, sending by POST), or a mix of all three.
 //
 //	go run ./cmd/loadtest -short                      # CI-sized, against :8080
 //	go run ./cmd/loadtest -preset bigroom -url http://127.0.0.1:18090 -pid $(pgrep -n hxchat)

@@ -16,10 +16,10 @@ type result struct {
 	// is what that measured.
 	Accounts bool
 	// Transport is what the connections spoke; ByTransport splits the
-	// readers' deliveries and latency between htmx (0) and STOMP (1) in a
-	// mixed run.
+	// readers' deliveries and latency between the transports (client
+	// kinds) in a mixed run.
 	Transport        string
-	ByTransport      [2]transportResult
+	ByTransport      [kinds]transportResult
 	Signup           *signupResult
 	Connected        int
 	PageLoad         time.Duration
@@ -46,6 +46,8 @@ type result struct {
 	Evictions, Restarts, Reconnects, OtherCloses, DialFailures int64
 	Resends, Refused, ReplacedLogs, OlderPages, ReplyTimeouts  int64
 	LiveGaps, Healed                                           int64
+	// StreamEnds counts event streams that ended and were reopened.
+	StreamEnds int64
 	// Trails are the event trails of the first lossy connections.
 	Trails []string
 
@@ -141,14 +143,14 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "deliveries:        %d (%.0f/s), frames of %d bytes on average\n", r.Deliveries, r.DeliveriesPerSec, r.FrameBytes)
 		fmt.Fprintf(w, "latency:           %s\n", r.Lat)
 		if r.Transport == transportMixed {
-			for i, name := range []string{"htmx", "stomp"} {
+			for i, name := range kindNames {
 				t := r.ByTransport[i]
 				fmt.Fprintf(w, "  %-5s readers:   %d deliveries; %s\n", name, t.Deliveries, t.Lat)
 			}
 		}
 		fmt.Fprintf(w, "send lag:          %s\n", r.SendLag)
 		if r.Transport == transportMixed {
-			for i, name := range []string{"htmx", "stomp"} {
+			for i, name := range kindNames {
 				fmt.Fprintf(w, "  %-5s senders:   %s\n", name, r.ByTransport[i].SendLag)
 			}
 		}
@@ -170,10 +172,16 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "restart:           old server gone %v after SIGTERM, new one up at %v, all sockets reopened at %v, all caught up at %v%s\n",
 			ms(rt.Stopped), ms(rt.Up), ms(rt.Reconnected), ms(rt.CaughtUp), map[bool]string{true: "", false: " (INCOMPLETE)"}[rt.Complete])
 	}
-	fmt.Fprintf(w, "closes:            %d evicted as slow (1013), %d restart (1012), %d other, %d reconnects, %d failed dials\n",
+	fmt.Fprintf(w, "closes:            %d evicted as slow (1013), %d restart (1012), %d other, %d reconnects, %d failed dials",
 		r.Evictions, r.Restarts, r.OtherCloses, r.Reconnects, r.DialFailures)
+	if r.StreamEnds > 0 {
+		// An event stream ends without a code: a restart, an eviction
+		// and a broken connection look alike.
+		fmt.Fprintf(w, "; %d event streams ended (and were reopened with Last-Event-ID)", r.StreamEnds)
+	}
+	fmt.Fprintln(w)
 	if r.ReplacedLogs > 0 {
-		fmt.Fprintf(w, "log replaced:      %d times (page missed more than a page, or resumed late); \"Load older\" followed %d times\n", r.ReplacedLogs, r.OlderPages)
+		fmt.Fprintf(w, "log replaced:      %d times (page missed more than a page, resumed late, or opened an event stream without Last-Event-ID, as each SSE page does first); \"Load older\" followed %d times\n", r.ReplacedLogs, r.OlderPages)
 	}
 	if r.LiveGaps > 0 || r.Healed > 0 {
 		fmt.Fprintf(w, "filled later:      %d messages arrived live after a hole (socket live before its resume was handled); %d came later, through a replaced log or \"Load older\"\n", r.LiveGaps, r.Healed)

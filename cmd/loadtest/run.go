@@ -28,7 +28,9 @@ type run struct {
 	base  *url.URL
 	src   *sources
 	tr    *http.Transport
-	out   io.Writer
+	// postTr carries the SSE senders' posts (nil without any).
+	postTr *http.Transport
+	out    io.Writer
 
 	// id marks this run's message bodies ("lt-<id>-<index>-<due µs>-").
 	id, bodyPrefix string
@@ -47,11 +49,11 @@ type run struct {
 	// readers), connect the first dials, lag how late sends went out
 	// against their schedule.
 	lat, slowLat, connect, lag *latency
-	// byTransport splits lat between htmx (0) and STOMP (1) readers in
-	// a mixed run, and lagBy lag between their senders; tdeliveries
-	// counts their deliveries.
-	byTransport, lagBy [2]*latency
-	tdeliveries        [2]atomic.Int64
+	// byTransport splits lat between the readers of each transport
+	// (client kinds) in a mixed run, and lagBy lag between their
+	// senders; tdeliveries counts their deliveries.
+	byTransport, lagBy [kinds]*latency
+	tdeliveries        [kinds]atomic.Int64
 
 	// fills tracks the "Load older" fills in flight.
 	fills sync.WaitGroup
@@ -98,8 +100,10 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		src: newSources(base, opt.SourceAddrs),
 		id:  hex.EncodeToString(id), epoch: time.Now(),
 		lat: newLatency(), slowLat: newLatency(), connect: newLatency(), lag: newLatency(),
-		byTransport: [2]*latency{newLatency(), newLatency()}, lagBy: [2]*latency{newLatency(), newLatency()},
 		fail: cancel, pid: opt.PID,
+	}
+	for k := range kinds {
+		r.byTransport[k], r.lagBy[k] = newLatency(), newLatency()
 	}
 	r.bodyPrefix = "lt-" + r.id + "-"
 	if opt.Verbose {
@@ -112,6 +116,11 @@ func runScenario(ctx context.Context, opt *options, sc scenario, bases []*url.UR
 		IdleConnTimeout:     30 * time.Second,
 	}
 	defer r.tr.CloseIdleConnections()
+	defer func() {
+		if r.postTr != nil {
+			r.postTr.CloseIdleConnections()
+		}
+	}()
 	res := &result{Name: sc.Name, Conns: sc.Conns, Rooms: sc.Rooms, Accounts: sc.Accounts, Transport: sc.Transport, LoadAvg: [2]string{loadAvg()}}
 
 	if opt.ServerBin != "" {
@@ -236,13 +245,17 @@ func (r *run) setup(ctx context.Context, admin *person) error {
 	for i := range sc.Conns {
 		rm := r.rooms[i%sc.Rooms]
 		c := newClient(r, i, rm, newPerson(r.tr))
-		c.stomp = onSTOMP(sc.Transport, i, sc.Rooms)
+		c.kind = transportOf(sc.Transport, i, sc.Rooms)
+		if c.kind == kindSSE {
+			c.sse = &sseClient{}
+		}
 		// The members of a room take turns over the instances.
 		c.base = r.bases[(i/sc.Rooms)%len(r.bases)]
 		rm.clients = append(rm.clients, c)
 		r.clients = append(r.clients, c)
 	}
 	r.senders = r.clients[:sc.Senders]
+	r.sseSenders()
 	for _, c := range r.clients[sc.Conns-sc.Slow:] {
 		c.slow = true
 	}
@@ -419,6 +432,7 @@ func (r *run) finish(res *result) {
 	res.SendLag = r.lag.summary()
 	res.Evictions, res.Restarts, res.Reconnects = c.evictions.Load(), c.restarts.Load(), c.reconnects.Load()
 	res.OtherCloses, res.DialFailures = c.otherCloses.Load(), c.dialFailures.Load()
+	res.StreamEnds = c.streamEnds.Load()
 	res.Resends, res.Refused, res.ReplyTimeouts = c.resends.Load(), c.refused.Load(), c.replyTimeouts.Load()
 	res.ReplacedLogs, res.OlderPages = c.replacedLogs.Load(), c.olderPages.Load()
 	res.LiveGaps, res.Healed = c.liveGaps.Load(), c.healed.Load()

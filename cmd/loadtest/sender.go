@@ -132,17 +132,23 @@ const retryWait = time.Second
 // within -reply-timeout, or when the server refuses with an error, the
 // person sends again with the same token, which the server must not post
 // twice. A STOMP client does the same with a SEND carrying the message's
-// own token, and takes the RECEIPT for the answer. A refusal as too fast
+// own token, and takes the RECEIPT for the answer. An SSE client posts
+// the form, whatever its stream is doing, as a page in compatibility
+// mode does, and takes the answer to the POST. A refusal as too fast
 // ends the run: the server's limits are too low for the scenario.
 func (c *client) post(ctx context.Context, m *message) {
 	body := c.r.body(m)
+	var why error // why the last try got no answer, when it is known
 	for attempt := 0; attempt <= maxResends; attempt++ {
-		l, err := c.waitOpen(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				c.r.errs.add("message %d: sender conn %d: %v", m.idx, c.id, err)
+		var l *link
+		if c.kind != kindSSE {
+			var err error
+			if l, err = c.waitOpen(ctx); err != nil {
+				if ctx.Err() == nil {
+					c.r.errs.add("message %d: sender conn %d: %v", m.idx, c.id, err)
+				}
+				return
 			}
-			return
 		}
 		if attempt > 0 {
 			c.r.count.resends.Add(1)
@@ -151,31 +157,18 @@ func (c *client) post(ctx context.Context, m *message) {
 			lag := c.r.now() - m.sched
 			c.r.lag.record(c.id, lag)
 			if c.r.sc.Transport == transportMixed {
-				c.r.lagBy[c.kind()].record(c.id, lag)
+				c.r.lagBy[c.kind].record(c.id, lag)
 			}
 		}
-		// A late answer to an earlier try is stale: the answer to this
-		// one follows.
-		for len(c.replies) > 0 {
-			<-c.replies
-		}
-		frame, want := []byte(nil), ""
-		if c.stomp {
-			want = receiptOf(m, attempt)
-			frame = c.sendSTOMP(m, body, want)
+		var (
+			rep reply
+			ok  bool
+		)
+		if c.kind == kindSSE {
+			rep, ok, why = c.postSSE(ctx, m, body)
 		} else {
-			frame = sendFrame(c.base, c.room.id, c.token, body)
+			rep, ok = c.send(ctx, l, m, body, attempt)
 		}
-		if err := l.write(frame); err != nil {
-			select {
-			case <-l.down:
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		c.r.count.sent.Add(1)
-		rep, ok := c.await(ctx, l, m, want)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -202,7 +195,38 @@ func (c *client) post(ctx context.Context, m *message) {
 			}
 		}
 	}
+	if why != nil {
+		c.r.errs.add("message %d: gave up after %d resends, the last for want of an answer: %v", m.idx, maxResends, why)
+		return
+	}
 	c.r.errs.add("message %d: gave up after %d resends", m.idx, maxResends)
+}
+
+// send writes the attempt-th send of m's body, text, on the socket l and
+// waits for the answer; ok is false when the socket dropped first or no
+// answer came in time.
+func (c *client) send(ctx context.Context, l *link, m *message, text string, attempt int) (rep reply, ok bool) {
+	// A late answer to an earlier try is stale: the answer to this one
+	// follows.
+	for len(c.replies) > 0 {
+		<-c.replies
+	}
+	frame, want := []byte(nil), ""
+	if c.kind == kindSTOMP {
+		want = receiptOf(m, attempt)
+		frame = c.sendSTOMP(m, text, want)
+	} else {
+		frame = sendFrame(c.base, c.room.id, c.token, text)
+	}
+	if err := l.write(frame); err != nil {
+		select {
+		case <-l.down:
+		case <-ctx.Done():
+		}
+		return reply{}, false
+	}
+	c.r.count.sent.Add(1)
+	return c.await(ctx, l, m, want)
 }
 
 // await waits for the answer to the send just written on l (for a STOMP

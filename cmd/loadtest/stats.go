@@ -84,8 +84,9 @@ type counters struct {
 	// lastDelivery is when the newest delivery came (epoch offset).
 	lastDelivery atomic.Int64
 	// evictions are closes with 1013 (slow consumer), restarts with 1012,
-	// otherCloses any other code; reconnects are successful reopens.
-	evictions, restarts, otherCloses, reconnects atomic.Int64
+	// otherCloses any other code; streamEnds are event streams that ended
+	// (which say no code); reconnects are successful reopens.
+	evictions, restarts, otherCloses, streamEnds, reconnects atomic.Int64
 	// dialFailures counts failed dials, retried or not; gaveUp the clients
 	// that stopped retrying.
 	dialFailures, gaveUp atomic.Int64

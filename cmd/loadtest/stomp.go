@@ -16,8 +16,8 @@ import (
 	"hxchat/stomp"
 )
 
-// A STOMP client (-transport stomp, or half of each room with -transport
-// mixed) is a native or bot client of /ws/stomp: STOMP 1.2 over a plain
+// A STOMP client (-transport stomp, or a third of each room with
+// -transport mixed) is a native or bot client of /ws/stomp: STOMP 1.2 over a plain
 // websocket (subprotocol v12.stomp), framed with the project's own codec.
 // Like an htmx client it first loads its room's page, for the Seq it
 // starts from; then it sends CONNECT (in accounts mode with its email and
@@ -29,13 +29,6 @@ import (
 // through the same checks as an htmx client's fragments (once, in Seq
 // order, the same message under a Seq for everyone) and the same latency
 // histogram, read off the same body.
-
-// Transports (-transport).
-const (
-	transportHTMX  = "htmx"
-	transportSTOMP = "stomp"
-	transportMixed = "mixed"
-)
 
 // Ways a STOMP client signs in in accounts mode (-stomp-auth).
 const (
@@ -52,19 +45,22 @@ const (
 // stompHandshakeWait bounds the wait for CONNECTED.
 const stompHandshakeWait = 15 * time.Second
 
-// onSTOMP reports whether connection i of a run with rooms rooms speaks
-// STOMP: all of them, none, or (mixed) every other member of each room,
-// so that each room has as many of one as of the other, and so do its
-// senders and slow readers (connection i is member i/rooms of room
-// i%rooms; the first connections post and the last are slow).
-func onSTOMP(transport string, i, rooms int) bool {
+// transportOf returns what connection i of a run with rooms rooms speaks
+// (a client kind): the transport's, or (mixed) htmx, STOMP and SSE in
+// turn over the members of each room, so that each room has a third of
+// each, and so do its senders and slow readers (connection i is member
+// i/rooms of room i%rooms; the first connections post and the last are
+// slow).
+func transportOf(transport string, i, rooms int) int {
 	switch transport {
 	case transportSTOMP:
-		return true
+		return kindSTOMP
+	case transportSSE:
+		return kindSSE
 	case transportMixed:
-		return (i/rooms)%2 == 1
+		return (i / rooms) % kinds
 	}
-	return false
+	return kindHTMX
 }
 
 // hookedConn runs before ahead of every read from the socket. gorilla
@@ -97,7 +93,7 @@ func (c *client) dialSTOMP(ctx context.Context) (*websocket.Conn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &hookedConn{Conn: conn, before: c.flushSTOMP}, nil
+			return &hookedConn{Conn: conn, before: c.flushPending}, nil
 		},
 		HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize:   readBufferSize(c.r.sc),
@@ -230,10 +226,10 @@ func closeCode(err error) int {
 // websocket message holds one frame (or a part of one, or several: the
 // decoder takes any split).
 func (c *client) readSTOMP(ctx context.Context, ws *websocket.Conn, dec *stomp.Decoder) int {
-	defer c.flushSTOMP()
+	defer c.flushPending()
 	for {
 		if c.slow {
-			c.flushSTOMP()
+			c.flushPending()
 			c.pause(ctx)
 		}
 		_, rd, err := ws.NextReader()
@@ -260,8 +256,8 @@ func (c *client) readSTOMP(ctx context.Context, ws *websocket.Conn, dec *stomp.D
 
 // frameSTOMP handles one frame from the server; size is the websocket
 // message it came in, for the report's frame sizes. The room's messages
-// are gathered in c.pend and accepted by flushSTOMP; answers to sends go
-// to the sender at once.
+// are gathered in c.pend and accepted by flushPending; answers to sends
+// go to the sender at once.
 func (c *client) frameSTOMP(f *stomp.Frame, size int) {
 	switch f.Command {
 	case stomp.MESSAGE:
@@ -335,12 +331,13 @@ func (c *client) refusedSTOMP(body []byte) {
 	c.answer(reply{receipt: e.Receipt, refusal: e.Reason + ": " + e.Message})
 }
 
-// flushSTOMP accepts the messages gathered since the last time, together,
-// as an htmx client accepts one frame's: a thousand readers touching the
-// room's record, the histogram and the counters once per message would
-// make the tool, not the server, the bottleneck. It runs on the reader's
-// goroutine, before each read from the socket.
-func (c *client) flushSTOMP() {
+// flushPending accepts the messages a STOMP or SSE client gathered since
+// the last time, together, as an htmx client accepts one frame's: a
+// thousand readers touching the room's record, the histogram and the
+// counters once per message would make the tool, not the server, the
+// bottleneck. It runs on the reader's goroutine, before each read from
+// the socket.
+func (c *client) flushPending() {
 	if len(c.pend) == 0 {
 		return
 	}
@@ -502,13 +499,4 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// kind is the client's transport as an index of run.byTransport: 0 for
-// htmx, 1 for STOMP.
-func (c *client) kind() int {
-	if c.stomp {
-		return 1
-	}
-	return 0
 }

@@ -91,21 +91,23 @@ func BenchmarkParseChatBody(b *testing.B) {
 	})
 }
 
-func TestOnSTOMP(t *testing.T) {
+func TestTransportOf(t *testing.T) {
 	for _, tt := range []struct {
 		transport    string
 		conns, rooms int
-		want         string // 's' for STOMP, 'h' for htmx, connection by connection
+		want         string // 'h' for htmx, 's' for STOMP, 'e' for SSE, connection by connection
 	}{
 		{transportHTMX, 4, 2, "hhhh"},
 		{transportSTOMP, 4, 2, "ssss"},
-		{transportMixed, 6, 1, "hshshs"},
-		// Room i%3: each has an htmx member first, then a STOMP one.
-		{transportMixed, 12, 3, "hhhssshhhsss"},
+		{transportSSE, 4, 2, "eeee"},
+		{transportMixed, 7, 1, "hsehseh"},
+		// Room i%3: each has an htmx member first, then a STOMP one,
+		// then an SSE one.
+		{transportMixed, 12, 3, "hhhssseeehhh"},
 	} {
 		var got strings.Builder
 		for i := range tt.conns {
-			got.WriteByte(map[bool]byte{true: 's', false: 'h'}[onSTOMP(tt.transport, i, tt.rooms)])
+			got.WriteByte("hse"[transportOf(tt.transport, i, tt.rooms)])
 		}
 		if got.String() != tt.want {
 			t.Errorf("%s, %d conns in %d rooms: got %s, want %s", tt.transport, tt.conns, tt.rooms, got.String(), tt.want)
@@ -128,6 +130,13 @@ func TestTransportOptions(t *testing.T) {
 	if o.Presets[0].Transport != transportHTMX {
 		t.Errorf("default transport: got %q, want htmx", o.Presets[0].Transport)
 	}
+	o, err = parseOptions([]string{"-preset", "short", "-transport", "sse"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Presets[0].Transport != transportSSE {
+		t.Errorf("-transport sse: got %q", o.Presets[0].Transport)
+	}
 	for _, args := range [][]string{{"-transport", "sockjs"}, {"-transport", ""}, {"-stomp-auth", "cookie"}} {
 		if _, err := parseOptions(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q was accepted", args)
@@ -139,6 +148,7 @@ func TestTransportOptions(t *testing.T) {
 	}{
 		{result{Name: "bigroom", Transport: transportHTMX}, "bigroom"},
 		{result{Name: "bigroom", Transport: transportMixed}, "bigroom (mixed)"},
+		{result{Name: "short", Transport: transportSSE}, "short (sse)"},
 		{result{Name: "bigroom", Transport: transportSTOMP, Accounts: true}, "bigroom (accounts, stomp)"},
 		{result{Name: "accounts", Transport: transportSTOMP, Accounts: true}, "accounts (stomp)"},
 	} {
