@@ -32,9 +32,11 @@ type Client struct {
 
 	// mu guards the fields up to finished.
 	mu sync.Mutex
-	// queue holds the events waiting for the writer, at most QueueSize:
+	// queue holds the events waiting for the writer, and queued counts
+	// the messages (or other events) they hold, at most QueueSize:
 	// senders never block on it, and a full queue evicts the client.
-	queue []*outbound
+	queue  []*outbound
+	queued int
 	// writing is true while a writer goroutine runs.
 	writing bool
 	// live is set once the peer said which message it holds (or
@@ -55,7 +57,7 @@ type Client struct {
 	resumeTimer *time.Timer
 	// pingDue is set when the writer is to send a ping.
 	pingDue bool
-	// urgent is set when a reply is queued, which the writer sends
+	// urgent is set when an event is queued, which the writer sends
 	// without waiting out its interval; wake, while the writer naps,
 	// tells it so.
 	urgent bool
@@ -121,18 +123,20 @@ func (c *Client) Context() context.Context {
 
 // Reply sends data, one frame in the client's format, to this client
 // only, without waiting out the writer's interval. It never blocks.
+//
+// A reply waits for the messages its room gathered for its next write,
+// which go out before it: a sender's page shows its message before the
+// fresh form that answers the send.
 func (c *Client) Reply(data []byte) {
-	c.enqueue(c.hub.reply(c.format, [][]byte{data}))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.urgent = true
-	if c.wake != nil {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+	f := c.hub.reply(c.format, [][]byte{data})
+	if c.room != nil && c.room.park(c, f) {
+		return
 	}
+	c.sendReply(f)
 }
+
+// sendReply queues the reply f and wakes the writer for it.
+func (c *Client) sendReply(f *outbound) { c.enqueue(f) }
 
 // Resume tells the client which message the peer holds last, so that it
 // sends what the peer missed before going live. A page's resume after
@@ -200,21 +204,35 @@ func (c *Client) ping() {
 }
 
 // enqueue queues fs without blocking and evicts the client when its
-// queue would overflow.
+// queue would hold more than QueueSize messages (or other events).
 func (c *Client) enqueue(fs ...*outbound) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return
 	}
-	if len(c.queue)+len(fs) > c.hub.cfg.QueueSize {
+	n := 0
+	for _, f := range fs {
+		n += f.weight()
+	}
+	if c.queued+n > c.hub.cfg.QueueSize {
 		c.hub.stats.evictions.Add(1)
-		c.hub.log.Info("slow consumer evicted", "room", c.member.Room, "user", c.member.User.ID, "queued", len(c.queue))
+		c.hub.log.Info("slow consumer evicted", "room", c.member.Room, "user", c.member.User.ID, "queued", c.queued)
 		c.closeLocked(CloseTryLater, "too slow; reconnect")
 		return
 	}
 	c.queue = append(c.queue, fs...)
-	c.hub.stats.deliveries.Add(int64(len(fs)))
+	c.queued += n
+	c.hub.stats.deliveries.Add(int64(n))
+	// The room paces its messages (see room.gather), so what comes is
+	// written at once, by a napping writer too.
+	c.urgent = true
+	if c.wake != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
 	c.wakeLocked()
 }
 
@@ -244,7 +262,7 @@ func (c *Client) closeLocked(code int, text string) {
 		return
 	}
 	c.closing, c.closeCode, c.closeText = true, code, text
-	c.queue = nil
+	c.queue, c.queued = nil, 0
 	c.stopResumeTimerLocked()
 	if c.cancel != nil {
 		c.cancel()

@@ -51,10 +51,11 @@ type Source interface {
 
 // Config tunes the hub. The zero value of each field means its default.
 type Config struct {
-	// QueueSize is how many frames may wait for one connection before it
-	// counts as a slow consumer (default 1,024: at 1,000 messages a
-	// second a reader may stall for a second). A slot is a pointer to a
-	// frame shared by the whole room, so a full queue costs 8 KiB.
+	// QueueSize is how many messages (or other events) may wait for one
+	// connection before it counts as a slow consumer (default 1,024: at
+	// 1,000 messages a second a reader may stall for a second). A slot is
+	// a pointer to an event shared by the whole room, holding one
+	// interval's messages, so a full queue costs at most 8 KiB.
 	QueueSize int
 	// WriteWait bounds every write to a connection (default 10s).
 	WriteWait time.Duration
@@ -443,9 +444,7 @@ func (h *Hub) Deliver(ev chat.Event) {
 	if ev.Kind != chat.EventMessage || ev.Message == nil {
 		return
 	}
-	f := h.messageEvent(ev.Room, *ev.Message)
-	r.encode(f)
-	r.post(f)
+	r.post(h.messageEvent(ev.Room, *ev.Message))
 }
 
 // endSessions closes every connection of the ended sessions.

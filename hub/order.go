@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"time"
+
+	"hxchat/chat"
 )
 
 // post shows the message event f to the members in Seq order and
@@ -101,10 +103,87 @@ func (r *room) deliver(fs ...*outbound) {
 		}
 	}
 	if len(ready) > 0 {
-		r.fanout(ready...)
+		r.gather(ready)
 	}
 	clear(ready)
 	r.ready = ready[:0]
+}
+
+// gather adds the message events fs, next in Seq order, to the room's
+// next write: the messages shown within one WriteInterval go out as one
+// event, encoded once per format and queued once to each member, instead
+// of one of each per message. The first message after a quiet interval
+// goes out at once. r.mu is held.
+//
+// In a room of 1,000 members receiving 1,000 messages a second, each
+// member's queue then takes 25 events a second instead of 1,000, every
+// page receives one websocket message per interval framed once for all,
+// and the fragment's wrapper and resume marker come once per interval
+// instead of once per message (BenchmarkMessagesFragment).
+func (r *room) gather(fs []*outbound) {
+	r.gathered = append(r.gathered, fs...)
+	if r.flushDue {
+		return
+	}
+	if wait := r.hub.cfg.WriteInterval - time.Since(r.flushed); wait > 0 {
+		r.flushDue = true
+		time.AfterFunc(wait, r.flush)
+		return
+	}
+	r.flushLocked()
+}
+
+// flush sends what gather gathered.
+func (r *room) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushDue = false
+	r.flushLocked()
+}
+
+// flushLocked sends the gathered messages to every member as one event.
+// r.mu is held.
+func (r *room) flushLocked() {
+	fs := r.gathered
+	if len(fs) == 0 {
+		return
+	}
+	r.flushed = time.Now()
+	f := fs[0]
+	if len(fs) > 1 {
+		msgs := make([]chat.Message, 0, len(fs))
+		for _, g := range fs {
+			msgs = append(msgs, g.msgs...)
+		}
+		f = r.hub.messagesEvent(r.id, msgs)
+	}
+	clear(fs)
+	r.gathered = fs[:0]
+	r.fanout(f)
+	for _, p := range r.parked {
+		p.c.sendReply(p.f)
+	}
+	clear(r.parked)
+	r.parked = r.parked[:0]
+}
+
+// parkedReply is a reply waiting for the room's next write.
+type parkedReply struct {
+	c *Client
+	f *outbound
+}
+
+// park holds the reply f to c until the messages gathered so far went
+// out, and reports whether it did: with none gathered the reply goes out
+// at once.
+func (r *room) park(c *Client, f *outbound) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.gathered) == 0 {
+		return false
+	}
+	r.parked = append(r.parked, parkedReply{c, f})
+	return true
 }
 
 // fillGap reads from the store the messages that the broker has not
@@ -156,9 +235,7 @@ func (r *room) readAfter(upto int64) (more bool) {
 		return false
 	}
 	for _, m := range msgs {
-		f := r.hub.messageEvent(r.id, m)
-		r.encode(f)
-		r.deliver(f)
+		r.deliver(r.hub.messageEvent(r.id, m))
 	}
 	return upto == 0 && len(msgs) == limit
 }

@@ -39,6 +39,14 @@ type room struct {
 	dispatching bool
 	// ready is deliver's scratch: the events it shows, in order.
 	ready []*outbound
+	// gathered are the message events shown since the last write to the
+	// members, flushed was when that write went out, and flushDue is set
+	// while the next is scheduled (see gather).
+	gathered []*outbound
+	flushed  time.Time
+	flushDue bool
+	// parked are the replies that wait for the gathered messages.
+	parked []parkedReply
 	// pending holds messages that arrived ahead of a predecessor, by Seq.
 	pending map[int64]*outbound
 	// filling is true while a gap fill is scheduled or running.
@@ -169,8 +177,12 @@ func (r *room) freeIfEmpty() bool {
 }
 
 // fanout queues fs to every member without blocking, encoded once for
-// each format present. r.mu is held.
+// each format present, after the messages gathered before them. r.mu is
+// held.
 func (r *room) fanout(fs ...*outbound) {
+	if len(r.gathered) > 0 && fs[0].seq == 0 {
+		r.flushLocked()
+	}
 	for _, f := range fs {
 		r.encode(f)
 	}

@@ -299,10 +299,34 @@ func (s *Socket) close(code int, text string, note [][]byte) {
 	s.conn.Close()
 }
 
+// pageFormat is the format of the pages connected through Attach: that
+// of the first encoder given to New.
+const pageFormat Format = 0
+
 // pageWire is the wire of a page connected through Attach: it reads the
 // first format, and its frames are joined into one message per write.
 type pageWire struct{ *Socket }
 
-func (pageWire) Format() Format                               { return 0 }
+func (pageWire) Format() Format                               { return pageFormat }
 func (w pageWire) Send(frames [][]byte) error                 { return w.sendJoined(frames) }
 func (w pageWire) Close(code int, text string, note [][]byte) { w.close(code, text, note) }
+
+// sendFramed writes b, whole websocket messages framed once for every
+// page, as it is.
+func (w pageWire) sendFramed(b []byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closed {
+		return errClosed
+	}
+	nc := w.conn.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(w.hub.cfg.WriteWait))
+	_, err := nc.Write(b)
+	return err
+}
+
+// framedWire is a wire that writes events framed once for all its kind,
+// with no copy of its own: the hub's pages.
+type framedWire interface {
+	sendFramed(b []byte) error
+}

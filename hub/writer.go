@@ -6,11 +6,10 @@ import (
 )
 
 // write is the writer: it does what is due, in order of urgency, until
-// nothing is, then ends. After a batch of queued events it waits until
-// WriteInterval has passed since that batch began before taking the
-// next, so that a busy room sends each connection several messages per
-// write and system call instead of one each, while the first message
-// after a quiet spell goes out at once.
+// nothing is, then ends. The room paces its messages, one event per
+// WriteInterval holding all of them (see room.gather), so the writer
+// writes what is queued as soon as it comes; after a write it stays for
+// the rest of the interval, in which a busy room's next event comes.
 func (c *Client) write() {
 	cfg := c.hub.cfg
 	// nap is the writer's timer for the rest of an interval, made at its
@@ -45,7 +44,7 @@ func (c *Client) write() {
 			}
 		case c.live && len(c.queue) > 0:
 			batch := c.queue
-			c.queue, c.spare = c.spare, nil
+			c.queue, c.spare, c.queued = c.spare, nil, 0
 			c.urgent = false
 			c.mu.Unlock()
 			began := time.Now()
@@ -56,8 +55,7 @@ func (c *Client) write() {
 			c.spare = batch[:0]
 			// Stay for the rest of the interval: in a busy room more is
 			// queued by then, and the same goroutine, its stack grown,
-			// writes it instead of a new one. A writer that ends has
-			// waited out the interval, so the next one may write at once.
+			// writes it instead of a new one.
 			c.nap(time.Until(began.Add(cfg.WriteInterval)), &nap)
 		default:
 			// Idle: give the queue's memory back with the goroutine.
@@ -71,10 +69,10 @@ func (c *Client) write() {
 	}
 }
 
-// nap waits out d, the rest of the writer's interval, unless a reply is
-// queued: the answer to what the peer sent (the fresh form after a post)
-// goes out at once, since the person waits for it and their next send
-// waits for it, where the room's messages may wait for the interval.
+// nap waits out d, the rest of the writer's interval, unless something
+// is queued meanwhile, which goes out at once: the room's next event, or
+// the answer to what the peer sent (the fresh form after a post), which
+// the person and their next send wait for.
 func (c *Client) nap(d time.Duration, t **time.Timer) {
 	if d <= 0 {
 		return
@@ -115,29 +113,43 @@ func (c *Client) finish() {
 	close(c.finished)
 }
 
-// writeQueued sends batch, skipping messages the peer already holds (Seq
-// <= shown), in one Send.
+// writeQueued sends batch, skipping the messages the peer already holds
+// (Seq <= shown), in one Send. A batch of one event the peer holds none
+// of, the usual one in a busy room (the room gathers each interval's
+// messages into one event), goes out as the bytes every page shares,
+// framed once.
 func (c *Client) writeQueued(batch []*outbound) error {
-	n := 0
-	for _, f := range batch {
-		if f.seq == 0 || f.seq > c.shown {
-			batch[n] = f
-			n++
-			c.shown = max(c.shown, f.seq)
-		}
-	}
-	batch = batch[:n]
-	if len(batch) == 0 {
-		return nil
-	}
 	frames := c.frames[:0]
+	defer func() {
+		clear(frames)
+		c.frames = frames[:0]
+	}()
+	whole := 0
+	var last *outbound
 	for _, f := range batch {
-		frames = append(frames, f.enc[c.format].frames...)
+		switch {
+		case f.seq == 0 || f.first > c.shown:
+			frames = append(frames, f.enc[c.format].frames...)
+			whole++
+			last = f
+		case f.seq > c.shown:
+			// The peer holds the first of these already (it caught up
+			// meanwhile): the rest, encoded for it alone.
+			rest, err := c.hub.encoders[c.format].Messages(c.member.Room, f.after(c.shown))
+			if err != nil {
+				return err
+			}
+			frames = append(frames, rest...)
+		}
+		c.shown = max(c.shown, f.seq)
 	}
-	c.frames = frames
-	defer clear(frames)
 	if len(frames) == 0 {
 		return nil
+	}
+	if whole == 1 && len(batch) == 1 && last.enc[c.format].framed != nil {
+		if fw, ok := c.wire.(framedWire); ok {
+			return fw.sendFramed(last.enc[c.format].framed)
+		}
 	}
 	return c.wire.Send(frames)
 }
