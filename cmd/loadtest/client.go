@@ -80,13 +80,19 @@ type client struct {
 	// (sse.go), which sse holds.
 	kind int
 	sse  *sseClient
-	// secret is a STOMP client's personal access token in accounts mode.
+	// secret is a STOMP client's personal access token in accounts mode;
+	// sent is how the server lays out its room's messages, and chat the
+	// body of the last one a STOMP client read.
 	secret string
+	sent   sentHeads
+	chat   chatBody
 	// The STOMP and SSE readers': pend are the room's messages read since
 	// the last flushPending, the first at pendAt, in pendFrames messages
-	// (STOMP) or events (SSE) of pendBytes; stompErr is the message of
-	// the last ERROR frame.
+	// (STOMP) or events (SSE) of pendBytes; pendText holds the texts of a
+	// STOMP client's pend; stompErr is the message of the last ERROR
+	// frame.
 	pend                  []item
+	pendText              []byte
 	pendAt                time.Duration
 	pendFrames, pendBytes int64
 	stompErr              string

@@ -234,7 +234,7 @@ func receiveOnce(b *testing.B, c *client, transport string, srv *httptest.Server
 		cpu = selfCPU()
 		var code int
 		if transport == transportSTOMP {
-			c.kind = kindSTOMP
+			c.kind, c.sent = kindSTOMP, headsOf(c.room.id)
 			code = c.readSTOMP(ctx, ws, stomp.NewDecoder(stomp.V12, stomp.Limits{}))
 		} else {
 			code = c.read(ctx, ws)

@@ -103,6 +103,9 @@ func (c *client) dialSTOMP(ctx context.Context) (*websocket.Conn, error) {
 	if c.secret != "" && c.r.opt.STOMPAuth == authBearer {
 		h.Set("Authorization", "Bearer "+c.secret)
 	}
+	if c.sent.frame == "" {
+		c.sent = headsOf(c.room.id)
+	}
 	ws, resp, err := d.DialContext(ctx, "ws://"+c.base.Host+"/ws/stomp", h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()

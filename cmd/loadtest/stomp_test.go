@@ -34,23 +34,34 @@ func TestParseChatBody(t *testing.T) {
 		[]byte(`{}`))
 	for _, b := range bodies {
 		var want struct {
-			Type, ChatRoomID, Message string
-			Seq                       int64
+			Type, ChatRoomID, WriterID, Message string
+			Seq                                 int64
 		}
 		if err := json.Unmarshal(b, &want); err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}
-		got, err := parseChatBody(b)
-		if err != nil {
-			t.Errorf("%s: %v", b, err)
-			continue
-		}
-		if string(got.typ) != want.Type || string(got.room) != want.ChatRoomID || string(got.message) != want.Message || got.seq != want.Seq {
-			t.Errorf("%s: got type %q room %q message %q seq %d, want %+v", b, got.typ, got.room, got.message, got.seq, want)
+		for _, head := range []string{headsOf(5).body, headsOf(6).body} {
+			var got chatBody
+			if err := parseChatBody(b, head, &got); err != nil {
+				t.Errorf("%s: %v", b, err)
+				continue
+			}
+			if string(got.typ) != want.Type || string(got.room) != want.ChatRoomID || string(got.author) != want.WriterID ||
+				string(got.message) != want.Message || got.seq != want.Seq {
+				t.Errorf("%s: got type %q room %q author %q message %q seq %d, want %+v", b, got.typ, got.room, got.author, got.message, got.seq, want)
+			}
 		}
 	}
-	for _, bad := range []string{``, `[]`, `{"type":"CHAT"`, `{"type" "CHAT"}`, `{"seq":"x"}`, `{"seq":4x}`, `{"message":"unterminated}`} {
-		if got, err := parseChatBody([]byte(bad)); err == nil {
+	for _, bad := range []string{``, `[]`, `{"type":"CHAT"`, `{"type" "CHAT"}`, `{"seq":"x"}`, `{"seq":4x}`, `{"message":"unterminated}`,
+		// As the server lays a body out, but for what follows.
+		`{"type":"CHAT","chatRoomId":"5","writer":"Ana","writerId":"3","message":"x","id":"9","seq":42,"sentAt":"t"`,
+		`{"type":"CHAT","chatRoomId":"5","writer":"Ana","writerId":"3","message":"x","id":"9","seq":42,"sentAt":"t"}}`,
+		`{"type":"CHAT","chatRoomId":"5","writer":"Ana","writerId":"3","message":"x","id":"9","seq":42,"sentAt":"t"x"}`,
+		`{"type":"CHAT","chatRoomId":"5","writer":"Ana","writerId":"3","message":"x"y","id":"9","seq":42,"sentAt":"t"}`,
+		`{"type":"CHAT","chatRoomId":"5","writer":"Ana","writerId":"3","message":"x","id":"9","seq":4.2,"sentAt":"t"}`,
+	} {
+		var got chatBody
+		if err := parseChatBody([]byte(bad), headsOf(5).body, &got); err == nil {
 			t.Errorf("%q: read as %+v, want an error", bad, got)
 		}
 	}
@@ -75,10 +86,19 @@ func BenchmarkParseChatBody(b *testing.B) {
 		b.Fatal(err)
 	}
 	body := tails[0][bytes.Index(tails[0], []byte("\n\n"))+2 : len(tails[0])-1]
-	b.Run("in-place", func(b *testing.B) {
+	b.Run("as-encoded", func(b *testing.B) {
+		head := headsOf(5).body
+		var cb chatBody
 		for b.Loop() {
-			if _, err := parseChatBody(body); err != nil {
-				b.Fatal(err)
+			if err := parseChatBody(body, head, &cb); err != nil || cb.seq != 123456 {
+				b.Fatal(cb, err)
+			}
+		}
+	})
+	b.Run("scanned", func(b *testing.B) {
+		for b.Loop() {
+			if cb, err := scanChatBody(body, true); err != nil || cb.seq != 123456 {
+				b.Fatal(cb, err)
 			}
 		}
 	})
@@ -173,4 +193,34 @@ func TestNewTokenSecret(t *testing.T) {
 	if newTokenSecret.Match(render(t, views.Tokens(views.TokensPage{Email: "p1@load.invalid"}))) {
 		t.Error("a secret found on the page without a new token")
 	}
+}
+
+// BenchmarkReadMessage reads a MESSAGE frame as the server sends a
+// bigroom subscriber, in place and through the project's decoder.
+func BenchmarkReadMessage(b *testing.B) {
+	tails, err := stomp.NewEncoder().Messages(5, []chat.Message{{Room: 5, Seq: 123456, ID: 99, Author: chat.User{ID: 3, Name: "member3"}, Body: "lt-ab12cd34-1234-5678901-", CreatedAt: time.Now()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := append([]byte("MESSAGE\nsubscription:"+subRoom+"\ndestination:"+stomp.RoomDestination(5)+"\n"), tails[0]...)
+	for _, tt := range []struct{ name, sent string }{{"as-sent", headsOf(5).frame}, {"header-by-header", headsOf(6).frame}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if sub, _, _, ok := readMessage(frame, tt.sent); !ok || string(sub) != subRoom {
+					b.Fatal("not read")
+				}
+			}
+		})
+	}
+	b.Run("decoder", func(b *testing.B) {
+		b.ReportAllocs()
+		d := stomp.NewDecoder(stomp.V12, stomp.Limits{})
+		for b.Loop() {
+			d.Feed(frame)
+			if f, err := d.Next(); err != nil || f == nil {
+				b.Fatal(f, err)
+			}
+		}
+	})
 }
