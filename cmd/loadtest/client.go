@@ -81,11 +81,13 @@ type client struct {
 	kind int
 	sse  *sseClient
 	// secret is a STOMP client's personal access token in accounts mode;
-	// sent is how the server lays out its room's messages, and chat the
-	// body of the last one a STOMP client read.
-	secret string
-	sent   sentHeads
-	chat   chatBody
+	// stompIn reads a STOMP client's socket, reopened or not, sent is
+	// how the server lays out its room's messages, and chat the body of
+	// the last one read.
+	secret  string
+	stompIn *wsReader
+	sent    sentHeads
+	chat    chatBody
 	// The STOMP and SSE readers': pend are the room's messages read since
 	// the last flushPending, the first at pendAt, in pendFrames messages
 	// (STOMP) or events (SSE) of pendBytes; pendText holds the texts of a

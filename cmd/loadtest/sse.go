@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +47,22 @@ const sseHandshakeWait = 15 * time.Second
 // at 64 KiB, 750-813 at 4 KiB, with 0.035, 0.009 and 0.14 reads an
 // event), so a thousand streams take 16 MB, not 64.
 const maxSSEBuffer = 16 << 10
+
+// hookedConn runs before ahead of every read from the socket. A reader
+// through a buffer (the event stream's bufio.Reader) reads the socket
+// only when the buffer holds no more of the stream, so before runs
+// exactly when the client has handled every event that arrived so far
+// and would otherwise wait: the moment to hand what it gathered to the
+// run's shared records in one go.
+type hookedConn struct {
+	net.Conn
+	before func()
+}
+
+func (h *hookedConn) Read(p []byte) (int, error) {
+	h.before()
+	return h.Conn.Read(p)
+}
 
 // sseClient is what an SSE client holds besides a client's.
 type sseClient struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,7 +15,9 @@ import (
 
 // A STOMP client (-transport stomp, or a third of each room with
 // -transport mixed) is a native or bot client of /ws/stomp: STOMP 1.2 over a plain
-// websocket (subprotocol v12.stomp), framed with the project's own codec.
+// websocket (subprotocol v12.stomp), framed with the project's own codec
+// (whose reading of a MESSAGE the client repeats in place, stompread.go)
+// and read with the tool's own websocket reader (wsread.go).
 // Like an htmx client it first loads its room's page, for the Seq it
 // starts from; then it sends CONNECT (in accounts mode with its email and
 // a personal access token), SUBSCRIBEs to /user/queue/errors and to its
@@ -61,40 +62,17 @@ func transportOf(transport string, i, rooms int) int {
 	return kindHTMX
 }
 
-// hookedConn runs before ahead of every read from the socket. gorilla
-// reads the socket only when its buffer holds no more of the stream, so
-// before runs exactly when the client has handled every message that
-// arrived so far and would otherwise wait: the moment to hand what it
-// gathered to the run's shared records in one go.
-type hookedConn struct {
-	net.Conn
-	before func()
-}
-
-func (h *hookedConn) Read(p []byte) (int, error) {
-	h.before()
-	return h.Conn.Read(p)
-}
-
 // dialSTOMP opens /ws/stomp as a native client does: no cookies, no
 // Origin, subprotocol v12.stomp, and in accounts mode with -stomp-auth
-// bearer the token in an Authorization header.
+// bearer the token in an Authorization header. c.stompIn reads it.
 func (c *client) dialSTOMP(ctx context.Context) (*websocket.Conn, error) {
 	rcvbuf := 0
 	if c.slow {
 		rcvbuf = c.r.sc.SlowRcvBuf
 	}
-	dial := c.r.src.dialer(rcvbuf)
 	d := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dial(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &hookedConn{Conn: conn, before: c.flushPending}, nil
-		},
+		NetDialContext:   c.r.src.dialer(rcvbuf),
 		HandshakeTimeout: 15 * time.Second,
-		ReadBufferSize:   readBufferSize(c.r.sc),
 		WriteBufferSize:  2048,
 		WriteBufferPool:  &c.r.writeBufs,
 		Subprotocols:     []string{"v12.stomp"},
@@ -103,10 +81,11 @@ func (c *client) dialSTOMP(ctx context.Context) (*websocket.Conn, error) {
 	if c.secret != "" && c.r.opt.STOMPAuth == authBearer {
 		h.Set("Authorization", "Bearer "+c.secret)
 	}
-	if c.sent.frame == "" {
+	if c.stompIn == nil {
+		c.stompIn = newWSReader(readBufferSize(c.r.sc), maxPage, c.flushPending)
 		c.sent = headsOf(c.room.id)
 	}
-	ws, resp, err := d.DialContext(ctx, "ws://"+c.base.Host+"/ws/stomp", h)
+	ws, resp, err := dialWS(ctx, d, "ws://"+c.base.Host+"/ws/stomp", h, c.stompIn)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -123,7 +102,6 @@ func (c *client) serveSTOMP(ctx context.Context, ws *websocket.Conn) int {
 	l := &link{ws: ws, down: make(chan struct{})}
 	defer close(l.down)
 	defer ws.Close()
-	ws.SetReadLimit(maxPage)
 	c.stompErr = ""
 	dec := stomp.NewDecoder(stomp.V12, stomp.Limits{})
 	if code, ok := c.connectSTOMP(l, dec); !ok {
@@ -147,7 +125,7 @@ func (c *client) serveSTOMP(ctx context.Context, ws *websocket.Conn) int {
 		return websocket.CloseGoingAway
 	}
 
-	code := c.readSTOMP(ctx, ws, dec)
+	code := c.readSTOMP(ctx, c.stompIn, dec)
 
 	c.mu.Lock()
 	c.cur = nil
@@ -172,20 +150,18 @@ func (c *client) connectSTOMP(l *link, dec *stomp.Decoder) (code int, ok bool) {
 		return websocket.CloseAbnormalClosure, false
 	}
 	// No heart-beats were asked for: the server pings below STOMP, and
-	// gorilla answers while the socket is read.
-	_ = l.ws.SetReadDeadline(time.Now().Add(stompHandshakeWait))
+	// the reader answers while the socket is read.
+	in := c.stompIn
+	_ = in.conn.SetReadDeadline(time.Now().Add(stompHandshakeWait))
 	for {
-		_, rd, err := l.ws.NextReader()
-		if err == nil {
-			c.buf, err = readAll(c.buf[:0], rd)
-		}
+		msg, err := in.next()
 		if err != nil {
 			if c.stompErr == "" && !errors.As(err, new(*websocket.CloseError)) {
 				c.r.errs.add("conn %d: no CONNECTED within %v: %v", c.id, stompHandshakeWait, err)
 			}
 			return closeCode(err), false
 		}
-		dec.Feed(c.buf)
+		dec.Feed(msg)
 		connected := false
 		for {
 			f, err := dec.Next()
@@ -206,7 +182,7 @@ func (c *client) connectSTOMP(l *link, dec *stomp.Decoder) (code int, ok bool) {
 			c.frameSTOMP(f, 0)
 		}
 		if connected {
-			_ = l.ws.SetReadDeadline(time.Time{})
+			_ = in.conn.SetReadDeadline(time.Time{})
 			return 0, true
 		}
 		// An ERROR (noted by frameSTOMP) is followed by the close.

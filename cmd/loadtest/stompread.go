@@ -19,21 +19,17 @@ import (
 // an ERROR, a frame split over messages, an escape in a header) goes
 // through the project's own decoder, which reads any frame, so that both
 // read every frame alike.
-func (c *client) readSTOMP(ctx context.Context, ws *websocket.Conn, dec *stomp.Decoder) int {
+func (c *client) readSTOMP(ctx context.Context, in *wsReader, dec *stomp.Decoder) int {
 	defer c.flushPending()
 	for {
 		if c.slow {
 			c.flushPending()
 			c.pause(ctx)
 		}
-		_, rd, err := ws.NextReader()
-		if err == nil {
-			c.buf, err = readAll(c.buf[:0], rd)
-		}
+		msg, err := in.next()
 		if err != nil {
 			return closeCode(err)
 		}
-		msg := c.buf
 		rest := msg
 		for len(rest) > 0 && !dec.Pending() {
 			sub, body, n, ok := readMessage(rest, c.sent.frame)
