@@ -96,7 +96,8 @@ func (c *client) lowestMissing(before int64) int64 {
 
 // accept takes messages shown to the client together, at now (one
 // frame, or one "Load older" fill): each must show what every other
-// connection saw under its Seq, arrive once, and arrive after every lower
+// connection saw under its Seq (the same text by the same author),
+// arrive once, and arrive after every lower
 // Seq. replaced is true for the messages of a replaced log or of "Load
 // older". What the client shares with the others (the room's record,
 // the histogram, the counters) it updates once for all of them: at a
@@ -107,7 +108,7 @@ func (c *client) accept(items []item, replaced bool, now time.Duration) {
 	ss := c.shown[:0]
 	for _, it := range items {
 		msg, sched, _ := c.r.parseBody(it.body)
-		ss = append(ss, shown{seq: it.seq, msg: msg, sched: sched, ident: identity(msg, it.body)})
+		ss = append(ss, shown{seq: it.seq, msg: msg, sched: sched, ident: identity(msg, it.author, it.body)})
 	}
 	c.room.note(ss)
 	lats := c.lats[:0]
@@ -116,7 +117,7 @@ func (c *client) accept(items []item, replaced bool, now time.Duration) {
 		s := &ss[i]
 		if s.first != s.ident {
 			c.r.count.mismatches.Add(1)
-			c.r.errs.add("room %q Seq %d: conn %d was shown %q, another connection something else", c.room.name, it.seq, c.id, it.body)
+			c.r.errs.add("room %q Seq %d: conn %d was shown %q by author %d, another connection something else", c.room.name, it.seq, c.id, it.body, it.author)
 		}
 		if s.msg >= 0 && c.r.msgs[s.msg].room != c.room {
 			c.r.count.mismatches.Add(1)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math/bits"
@@ -18,9 +19,8 @@ type room struct {
 	clients []*client
 
 	mu sync.RWMutex
-	// bySeq is what each Seq showed, as first seen by any connection: a
-	// message of this run (its index+1) or a hash of another body (with the
-	// top bit set).
+	// bySeq is what each Seq showed, as first seen by any connection:
+	// its identity.
 	bySeq map[int64]uint64
 	// maxSeq is the newest Seq any connection saw.
 	maxSeq atomic.Int64
@@ -33,14 +33,29 @@ func newRoom(id int64, name string) *room {
 	return &room{id: id, name: name, bySeq: map[int64]uint64{}}
 }
 
-// identity names what a message shows, for comparing across connections.
-func identity(msg int, body []byte) uint64 {
+// identity names what a message shows, for comparing across
+// connections: its author and, for a message of this run, its index (an
+// identity with the top bit clear), for another its body (a hash, with
+// the top bit set).
+func identity(msg int, author int64, body []byte) uint64 {
 	if msg >= 0 {
-		return uint64(msg) + 1
+		return uint64(msg)&(1<<32-1) + 1 | uint64(author)&(1<<31-1)<<32
 	}
 	h := fnv.New64a()
 	h.Write(body)
+	var a [8]byte
+	binary.LittleEndian.PutUint64(a[:], uint64(author))
+	h.Write(a[:])
 	return h.Sum64() | 1<<63
+}
+
+// messageOf returns the index of the run's message that ident names;
+// ours is false for another message.
+func messageOf(ident uint64) (msg int, ours bool) {
+	if ident&(1<<63) != 0 {
+		return -1, false
+	}
+	return int(ident&(1<<32-1)) - 1, true
 }
 
 // shown is what a connection was shown under one Seq, as accept reads
@@ -86,7 +101,7 @@ func (r *room) note(ss []shown) {
 		}
 		r.bySeq[s.seq] = s.ident
 		s.first = s.ident
-		if s.ident&(1<<63) == 0 {
+		if _, mine := messageOf(s.ident); mine {
 			ours++
 		}
 		top = max(top, s.seq)
@@ -200,8 +215,8 @@ func (r *run) verify() verdict {
 	for _, rm := range r.rooms {
 		rm.mu.RLock()
 		for seq, ident := range rm.bySeq {
-			if ident&(1<<63) == 0 {
-				seqOf[int(ident-1)] = append(seqOf[int(ident-1)], seq)
+			if msg, ours := messageOf(ident); ours {
+				seqOf[msg] = append(seqOf[msg], seq)
 			}
 		}
 		rm.mu.RUnlock()

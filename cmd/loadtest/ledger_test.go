@@ -77,6 +77,21 @@ func TestVerifyFindsFaults(t *testing.T) {
 	}
 }
 
+func TestAuthorComparedAcrossConnections(t *testing.T) {
+	for _, msg := range []int{0, -1} { // a message of the run, and another's
+		r := testRun(2, 1)
+		body := []byte("lt-t-0-0-")
+		if msg < 0 {
+			body = []byte("someone else's")
+		}
+		r.clients[0].accept([]item{{seq: 1, author: 3, body: body}}, false, r.now())
+		r.clients[1].accept([]item{{seq: 1, author: 4, body: body}}, false, r.now())
+		if got := r.count.mismatches.Load(); got != 1 {
+			t.Errorf("message %d shown by two authors under one Seq: %d mismatches, want 1", msg, got)
+		}
+	}
+}
+
 func TestReplacedLogIsNotADuplicate(t *testing.T) {
 	r := testRun(1, 4)
 	c := r.clients[0]
@@ -135,11 +150,17 @@ func TestBodyRoundTrip(t *testing.T) {
 	}
 }
 
-func TestIdentityIsNeverZero(t *testing.T) {
-	// note takes 0 for a Seq nobody noted yet.
-	for _, msg := range []int{-1, 0, 7} {
-		if identity(msg, nil) == 0 {
-			t.Errorf("identity(%d, nil) is 0", msg)
+func TestIdentity(t *testing.T) {
+	for _, msg := range []int{-1, 0, 7, 1 << 20} {
+		for _, author := range []int64{0, 1, 1<<31 - 1} {
+			id := identity(msg, author, []byte("x"))
+			// note takes 0 for a Seq nobody noted yet.
+			if id == 0 {
+				t.Errorf("identity(%d, %d) is 0", msg, author)
+			}
+			if got, ours := messageOf(id); got != msg || ours != (msg >= 0) {
+				t.Errorf("identity(%d, %d) names message %d (ours %v)", msg, author, got, ours)
+			}
 		}
 	}
 }

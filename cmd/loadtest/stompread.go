@@ -250,12 +250,17 @@ func (c *client) messageSTOMP(sub, body []byte, size int) {
 		c.r.errs.add("conn %d (room %q): a CHAT MESSAGE without a seq: %q", c.id, c.room.name, body)
 		return
 	}
+	author, n := leadingInt(b.author)
+	if n == 0 || n != len(b.author) {
+		c.r.errs.add("conn %d (room %q): a CHAT MESSAGE whose writerId is not a number: %q", c.id, c.room.name, body)
+		return
+	}
 	if len(c.pend) == 0 {
 		c.pendAt = c.r.now()
 	}
 	from := len(c.pendText)
 	c.pendText = append(c.pendText, c.comparable(b.message)...)
-	c.pend = append(c.pend, item{seq: b.seq, body: c.pendText[from:len(c.pendText):len(c.pendText)]})
+	c.pend = append(c.pend, item{seq: b.seq, author: author, body: c.pendText[from:len(c.pendText):len(c.pendText)]})
 	c.pendFrames++
 	c.pendBytes += int64(size)
 }

@@ -102,3 +102,24 @@ func FuzzReadMessage(f *testing.F) {
 		readMessageAgrees(t, b, sent)
 	})
 }
+
+// TestMessageSTOMPAuthor checks that a STOMP client takes a CHAT
+// message's author from its writerId, and refuses one without.
+func TestMessageSTOMPAuthor(t *testing.T) {
+	r := testRun(1, 1)
+	c := r.clients[0]
+	c.sent = headsOf(c.room.id)
+	tails, err := stomp.NewEncoder().Messages(c.room.id, []chat.Message{{Room: c.room.id, Seq: 1, ID: 1, Author: chat.User{ID: 42, Name: "Ana"}, Body: "lt-t-0-0-", CreatedAt: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := tails[0][bytes.Index(tails[0], []byte("\n\n"))+2 : len(tails[0])-1]
+	c.messageSTOMP([]byte(subRoom), body, 300)
+	if len(c.pend) != 1 || c.pend[0].author != 42 || c.pend[0].seq != 1 || string(c.pend[0].body) != "lt-t-0-0-" {
+		t.Fatalf("got %+v, want Seq 1 by 42", c.pend)
+	}
+	c.messageSTOMP([]byte(subRoom), bytes.Replace(body, []byte(`"writerId":"42"`), []byte(`"writerId":"Ana"`), 1), 300)
+	if len(c.pend) != 1 || r.errs.count() != 1 {
+		t.Errorf("a writerId that is not a number: %d pending, %d errors %v", len(c.pend), r.errs.count(), r.errs.samples())
+	}
+}
