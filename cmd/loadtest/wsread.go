@@ -37,8 +37,9 @@ import (
 const controlWait = time.Second
 
 // handshakeBuffer is gorilla's read buffer for a connection a wsReader
-// reads: it holds the handshake's answer and nothing after.
-const handshakeBuffer = 1 << 10
+// reads, which it keeps for the connection's life but uses only for the
+// handshake's answer (a line longer than the buffer is read in parts).
+const handshakeBuffer = 256
 
 // wsReader reads the messages a server sends on one websocket, in place.
 type wsReader struct {
