@@ -24,22 +24,11 @@ const postTimeout = 10 * time.Second
 // socket upgrades /ws/chat?room=ID for a page of that room. The Origin is
 // checked before the upgrade, so a page elsewhere gets a 403.
 func (h *Handler) socket(c echo.Context) error {
-	if !h.originAllowed(c.Request()) {
-		return chat.Fail(chat.WrongOrigin)
-	}
-	if h.hub.Closing() {
-		// Refused before any work, so that a crowd reconnecting during a
-		// restart costs nothing.
-		return chat.Fail(chat.Restarting)
-	}
-	id, err := strconv.ParseInt(c.QueryParam("room"), 10, 64)
-	if err != nil || id <= 0 {
-		return chat.Fail(chat.NoRoom)
-	}
-	r, err := h.svc.Enter(c.Request().Context(), account(c), id)
+	r, err := h.enterLive(c)
 	if err != nil {
 		return err
 	}
+	id := r.ID
 	if r.Archived {
 		return h.refuse(c, chat.Fail(chat.Archived))
 	}
@@ -69,6 +58,25 @@ func (h *Handler) socket(c echo.Context) error {
 		release()
 	}()
 	return nil
+}
+
+// enterLive admits a live connection (a websocket or an event stream) to
+// the room ?room= names: from a trusted origin, while the server is not
+// shutting down, for a viewer who may enter the room.
+func (h *Handler) enterLive(c echo.Context) (chat.Room, error) {
+	if !h.originAllowed(c.Request()) {
+		return chat.Room{}, chat.Fail(chat.WrongOrigin)
+	}
+	if h.hub.Closing() {
+		// Refused before any work, so that a crowd reconnecting during a
+		// restart costs nothing.
+		return chat.Room{}, chat.Fail(chat.Restarting)
+	}
+	id, err := strconv.ParseInt(c.QueryParam("room"), 10, 64)
+	if err != nil || id <= 0 {
+		return chat.Room{}, chat.Fail(chat.NoRoom)
+	}
+	return h.svc.Enter(c.Request().Context(), account(c), id)
 }
 
 // refuse upgrades the request only to show the page why it is refused,

@@ -26,20 +26,11 @@ import (
 // one that reconnects without (htmx's SSE extension opens a new
 // EventSource after a failed one) gets the log re-rendered.
 func (h *Handler) stream(c echo.Context) error {
-	if !h.originAllowed(c.Request()) {
-		return chat.Fail(chat.WrongOrigin)
-	}
-	if h.hub.Closing() {
-		return chat.Fail(chat.Restarting)
-	}
-	id, err := strconv.ParseInt(c.QueryParam("room"), 10, 64)
-	if err != nil || id <= 0 {
-		return chat.Fail(chat.NoRoom)
-	}
-	r, err := h.svc.Enter(c.Request().Context(), account(c), id)
+	r, err := h.enterLive(c)
 	if err != nil {
 		return err
 	}
+	id := r.ID
 	if r.Archived {
 		return h.refuseStream(c, chat.Fail(chat.Archived))
 	}
