@@ -20,8 +20,8 @@ type room struct {
 	// members are the connections in the room.
 	members map[*Client]struct{}
 	// formats counts the members per Format, so that an event is encoded
-	// only in the formats someone here reads. Atomic: Deliver reads them
-	// without the lock, to encode before taking it.
+	// only in the formats someone here reads. Atomic, so that it may be
+	// read without the lock.
 	formats []atomic.Int32
 	// people counts each person's connections, so that several tabs of one
 	// person join and leave once.
@@ -193,8 +193,8 @@ func (r *room) fanout(fs ...*outbound) {
 }
 
 // encode makes f's encodings for the formats present in the room, before
-// f is shared: the rendering then happens outside the room's lock, and
-// fanout only makes what a subscriber who came meanwhile needs.
+// f is shared with the members: once per event, which in a busy room
+// holds all the messages of one write interval (see gather).
 func (r *room) encode(f *outbound) {
 	for format := range r.formats {
 		if r.formats[format].Load() > 0 {
